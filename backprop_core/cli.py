@@ -1,0 +1,194 @@
+"""The ``backprop`` command: run, export, inspect and check traces.
+
+Every user error is a :class:`BackpropError`; :func:`main` prints it as one line on
+standard error and exits with status 2, never with a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import numpy as np
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
+from backprop_core import __version__
+from backprop_core.config import Config, load_config, load_preset, preset_names, preset_text
+from backprop_core.errors import BackpropError
+from backprop_core.gradcheck import TOLERANCE, check
+from backprop_core.io import load_trace, save_trace
+from backprop_core.trace import LAYER_FIELDS, Trace, run
+
+PROGRESS_THRESHOLD = 2000
+"""Runs with at least this many iterations draw a progress bar (on a terminal)."""
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def resolve_config(preset: str | None, config: Path | None) -> Config:
+    """The config named by exactly one of ``--preset`` and ``--config``."""
+    if (preset is None) == (config is None):
+        raise click.UsageError("give exactly one of --preset NAME or --config FILE")
+    return load_preset(preset) if preset is not None else load_config(config)  # type: ignore[arg-type]
+
+
+def summary(trace: Trace, out: Path) -> str:
+    """One paragraph: what was trained, how the loss moved, what was written."""
+    c = trace.config
+    first, last = trace.steps[0], trace.steps[-1]
+    m = c.x.shape[1]
+    sizes = "-".join(map(str, c.sizes))
+    return (
+        f"Trained {c.name or 'config'}: a {sizes} network ({', '.join(c.activations)}), "
+        f"loss {c.loss}, {'with' if c.bias else 'no'} biases, learning rate {c.learning_rate:g}, "
+        f"{c.iterations} iterations on {m} sample{'s' if m != 1 else ''}. "
+        f"Loss {first.loss:.6g} → {last.loss_after:.6g}. "
+        f"Recorded {len(trace.steps)} iteration{'s' if len(trace.steps) != 1 else ''} "
+        f"(every {c.every}) into {out} ({out.stat().st_size / 1024:.1f} KiB)."
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="backprop")
+def cli() -> None:
+    """backprop-anim: backpropagation in matrix form, from a real training run."""
+
+
+@cli.command("trace")
+@click.option("--preset", "-p", help="A shipped preset (see `backprop presets`).")
+@click.option(
+    "--config", "-c", "config_path", type=click.Path(path_type=Path), help="A TOML config."
+)
+@click.option(
+    "-o",
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Output file: .json, .npz or .csv.",
+)
+@click.option(
+    "--every",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Record every N-th iteration (the first and last always).",
+)
+def trace_cmd(preset: str | None, config_path: Path | None, out: Path, every: int | None) -> None:
+    """Train a network and write its trace."""
+    config = resolve_config(preset, config_path)
+    source = (preset and f"preset {preset}") or str(config_path)
+    if config.iterations >= PROGRESS_THRESHOLD and err_console.is_terminal:
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err_console,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("training", total=config.iterations)
+            trace = run(
+                config, every=every, progress=lambda k: bar.update(task, completed=k), source=source
+            )
+    else:
+        trace = run(config, every=every, source=source)
+    save_trace(trace, out)
+    console.print(summary(trace, out), highlight=False)
+
+
+def matrix_table(title: str, m: np.ndarray, decimals: int, limit: int = 8) -> Table:
+    """A rich table of a matrix, elided to ``limit`` rows and columns with ``…``."""
+    rows, cols = m.shape
+    table = Table(title=f"{title}  ({rows}×{cols})", show_header=False, title_justify="left")
+
+    def pick(n: int) -> list[int | None]:
+        return list(range(n)) if n <= limit else [*range(limit - 2), None, n - 1]
+
+    for _ in pick(cols):
+        table.add_column(justify="right")
+    for i in pick(rows):
+        table.add_row(
+            *("…" if i is None or j is None else f"{m[i, j]:.{decimals}f}" for j in pick(cols))
+        )
+    return table
+
+
+@cli.command("show")
+@click.argument("trace_path", metavar="TRACE", type=click.Path(path_type=Path))
+@click.option("--iteration", "-k", type=int, default=None, help="Iteration (default: the first).")
+@click.option("--decimals", type=click.IntRange(0, 12), default=4, show_default=True)
+def show_cmd(trace_path: Path, iteration: int | None, decimals: int) -> None:
+    """Print one iteration's matrices as tables."""
+    trace = load_trace(trace_path)
+    k = trace.steps[0].iteration if iteration is None else iteration
+    try:
+        step = trace.step(k)
+    except KeyError as exc:
+        raise BackpropError(str(trace_path), "--iteration", str(exc.args[0])) from None
+    c = trace.config
+    console.print(
+        f"[bold]{c.name}[/] iteration {k}: loss {step.loss:.{decimals}f} → "
+        f"{step.loss_after:.{decimals}f} after the update (η = {c.learning_rate:g})"
+    )
+    console.print(matrix_table("a^(0) = x", step.input, decimals))
+    console.print(matrix_table("y", step.target, decimals))
+    for l, layer in enumerate(step.layers, start=1):
+        console.rule(f"layer {l}: {c.activations[l - 1]}")
+        for f in LAYER_FIELDS:
+            if f.startswith("b") or f == "db":
+                if not c.bias:
+                    continue
+            console.print(matrix_table(f"{f}^({l})", getattr(layer, f), decimals))
+
+
+@cli.command("check")
+@click.option("--preset", "-p", help="A shipped preset.")
+@click.option(
+    "--config", "-c", "config_path", type=click.Path(path_type=Path), help="A TOML config."
+)
+def check_cmd(preset: str | None, config_path: Path | None) -> None:
+    """Compare backprop with central finite differences at the first iteration."""
+    config = resolve_config(preset, config_path)
+    result = check(config)
+    verdict = "ok" if result.ok else "FAILED"
+    console.print(
+        f"{verdict}: worst relative error {result.worst:.3g} at {result.where} over "
+        f"{result.count} parameters (tolerance {TOLERANCE:g})",
+        highlight=False,
+    )
+    if not result.ok:
+        sys.exit(1)
+
+
+@cli.command("presets")
+@click.argument("name", required=False)
+def presets_cmd(name: str | None) -> None:
+    """List the presets, or print one preset's TOML to copy."""
+    if name is not None:
+        click.echo(preset_text(name), nl=False)
+        return
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("preset")
+    table.add_column("description")
+    for n in preset_names():
+        table.add_row(n, load_preset(n).description)
+    console.print(table)
+
+
+def main() -> None:
+    """Entry point: run the CLI, turning user errors into one line and exit status 2."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except BackpropError as exc:
+        click.echo(f"backprop: error: {exc}", err=True)
+        sys.exit(2)

@@ -1,0 +1,368 @@
+"""Configs: a network, its data and its training run, read from TOML and validated.
+
+Every check here names the file and the field it found wrong, so that a user who typed a
+config by hand knows what to fix (see :class:`~backprop_core.errors.BackpropError`).
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from backprop_core.activations import ACTIVATIONS
+from backprop_core.datasets import GENERATORS, generate
+from backprop_core.errors import BackpropError
+from backprop_core.losses import LOSSES
+
+Array = NDArray[np.float64]
+
+PRESET_PACKAGE = "backprop_core.presets"
+
+
+@dataclass(frozen=True, eq=False)
+class Config:
+    """A fully resolved training run: every initial weight and sample is explicit.
+
+    ``weights[l-1]`` is ``W^(l)`` of shape ``(n_l, n_{l-1})``; ``biases[l-1]`` is ``b^(l)`` of
+    shape ``(n_l, 1)`` (zeros when ``bias`` is false); ``x`` is ``(n_0, m)`` and ``y`` is
+    ``(n_L, m)``, one column per sample.
+    """
+
+    sizes: tuple[int, ...]
+    activations: tuple[str, ...]
+    loss: str
+    bias: bool
+    seed: int
+    weights: tuple[Array, ...]
+    biases: tuple[Array, ...]
+    x: Array
+    y: Array
+    learning_rate: float
+    iterations: int
+    every: int = 1
+    name: str = ""
+    description: str = ""
+
+    @property
+    def num_layers(self) -> int:
+        """``L``, the number of weight layers."""
+        return len(self.sizes) - 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """The normalised config as plain JSON-ready data (the trace stores this)."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "network": {
+                "sizes": list(self.sizes),
+                "activations": list(self.activations),
+                "loss": self.loss,
+                "bias": self.bias,
+            },
+            "init": {
+                "seed": self.seed,
+                "weights": [w.tolist() for w in self.weights],
+                **({"biases": [b[:, 0].tolist() for b in self.biases]} if self.bias else {}),
+            },
+            "data": {"x": self.x.T.tolist(), "y": self.y.T.tolist()},
+            "train": {
+                "learning_rate": self.learning_rate,
+                "iterations": self.iterations,
+                "every": self.every,
+            },
+        }
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Config) and self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash(repr(self.to_dict()))
+
+
+def preset_names() -> list[str]:
+    """The names of the presets shipped inside the package, sorted."""
+    files = resources.files(PRESET_PACKAGE).iterdir()
+    return sorted(f.name.removesuffix(".toml") for f in files if f.name.endswith(".toml"))
+
+
+def preset_text(name: str) -> str:
+    """The TOML text of a preset, for users who want to copy it."""
+    if name not in preset_names():
+        raise BackpropError(
+            f"preset {name!r}",
+            None,
+            f"no such preset; choose one of {', '.join(preset_names())}",
+        )
+    return resources.files(PRESET_PACKAGE).joinpath(f"{name}.toml").read_text("utf-8")
+
+
+def load_preset(name: str) -> Config:
+    """The config of a shipped preset."""
+    text = preset_text(name)
+    return parse_config(tomllib.loads(text), source=f"preset {name}", default_name=name)
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a TOML config file."""
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        raise BackpropError(source, None, "file not found; check the path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BackpropError(source, None, f"cannot read the file ({exc})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise BackpropError(source, None, f"not valid TOML ({exc}); fix the syntax") from None
+    return parse_config(data, source=source, default_name=path.stem)
+
+
+class _Reader:
+    """Typed access to a TOML table that reports ``file: section.field: problem``."""
+
+    def __init__(self, data: dict[str, Any], source: str) -> None:
+        self.data = data
+        self.source = source
+
+    def fail(self, field: str, message: str) -> BackpropError:
+        return BackpropError(self.source, field, message)
+
+    def table(self, name: str, required: bool = True) -> dict[str, Any]:
+        value = self.data.get(name)
+        if value is None:
+            if required:
+                raise self.fail(f"[{name}]", "missing section; add it (see `backprop presets`)")
+            return {}
+        if not isinstance(value, dict):
+            raise self.fail(name, "must be a table like [" + name + "]")
+        return value
+
+    def get(self, section: dict[str, Any], sname: str, key: str, default: Any = ...) -> Any:
+        if key not in section:
+            if default is ...:
+                raise self.fail(f"{sname}.{key}", "missing field; add it")
+            return default
+        return section[key]
+
+    def integer(self, section: dict[str, Any], sname: str, key: str, default: Any = ...) -> int:
+        value = self.get(section, sname, key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(f"{sname}.{key}", f"must be a whole number, got {value!r}")
+        return value
+
+    def number(self, section: dict[str, Any], sname: str, key: str, default: Any = ...) -> float:
+        value = self.get(section, sname, key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(f"{sname}.{key}", f"must be a number, got {value!r}")
+        if not math.isfinite(value):
+            raise self.fail(f"{sname}.{key}", f"must be finite, got {value!r}")
+        return float(value)
+
+    def matrix(self, value: Any, field: str) -> Array:
+        """A list of equal-length lists of finite numbers, as a float array."""
+        if not isinstance(value, list) or not value or not all(isinstance(r, list) for r in value):
+            raise self.fail(field, "must be a non-empty list of lists of numbers")
+        if len({len(r) for r in value}) != 1 or not value[0]:
+            raise self.fail(field, "rows must be non-empty and of equal length")
+        for row in value:
+            for v in row:
+                if isinstance(v, bool) or not isinstance(v, (int, float)):
+                    raise self.fail(field, f"must contain only numbers, got {v!r}")
+                if not math.isfinite(v):
+                    raise self.fail(field, f"must contain only finite numbers, got {v!r}")
+        return np.array(value, dtype=np.float64)
+
+
+def parse_config(data: dict[str, Any], source: str, default_name: str = "") -> Config:
+    """Validate parsed TOML and resolve it into a :class:`Config`.
+
+    Missing initial weights and biases are drawn from ``np.random.default_rng(seed)``:
+    ``W ~ N(0, 1/n_in)`` and ``b ~ N(0, 1)``, as Nielsen's ``network2`` does.
+    """
+    r = _Reader(data, source)
+    net = r.table("network")
+    init = r.table("init", required=False)
+    dat = r.table("data")
+    train = r.table("train")
+
+    sizes_raw = r.get(net, "network", "sizes")
+    if (
+        not isinstance(sizes_raw, list)
+        or len(sizes_raw) < 2
+        or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in sizes_raw)
+    ):
+        raise r.fail(
+            "network.sizes", "must list at least two positive whole numbers, input size first"
+        )
+    sizes = tuple(sizes_raw)
+    L = len(sizes) - 1
+
+    acts_raw = r.get(net, "network", "activations")
+    if isinstance(acts_raw, str):
+        acts_raw = [acts_raw] * L
+    if not isinstance(acts_raw, list) or len(acts_raw) != L:
+        raise r.fail(
+            "network.activations",
+            f"needs one activation per layer after the input ({L}), got {acts_raw!r}",
+        )
+    for i, act in enumerate(acts_raw):
+        if act not in ACTIVATIONS:
+            raise r.fail(
+                f"network.activations[{i}]",
+                f"unknown activation {act!r}; choose one of {', '.join(ACTIVATIONS)}",
+            )
+    activations = tuple(acts_raw)
+    if "softmax" in activations[:-1]:
+        raise r.fail("network.activations", "softmax is only allowed on the output layer")
+
+    loss = r.get(net, "network", "loss")
+    if loss not in LOSSES:
+        raise r.fail("network.loss", f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
+    if activations[-1] == "softmax" and loss != "cross_entropy":
+        raise r.fail(
+            "network.loss",
+            'a softmax output needs loss = "cross_entropy" (then δ^(L) = a − y)',
+        )
+    if loss == "cross_entropy" and activations[-1] not in ("sigmoid", "softmax"):
+        raise r.fail(
+            "network.loss",
+            f"cross_entropy needs a sigmoid or softmax output layer, got {activations[-1]!r}",
+        )
+    bias = r.get(net, "network", "bias", True)
+    if not isinstance(bias, bool):
+        raise r.fail("network.bias", f"must be true or false, got {bias!r}")
+
+    seed = r.integer(init, "init", "seed", 0)
+    rng = np.random.default_rng(seed)
+    weights = _weights(r, init, sizes, rng)
+    biases = _biases(r, init, sizes, bias, rng)
+
+    x, y = _data(r, dat, sizes, activations[-1], loss)
+
+    learning_rate = r.number(train, "train", "learning_rate")
+    if learning_rate <= 0:
+        raise r.fail("train.learning_rate", f"must be positive, got {learning_rate!r}")
+    iterations = r.integer(train, "train", "iterations")
+    if iterations <= 0:
+        raise r.fail("train.iterations", f"must be a positive whole number, got {iterations}")
+    every = r.integer(train, "train", "every", 1)
+    if every <= 0:
+        raise r.fail("train.every", f"must be a positive whole number, got {every}")
+
+    name = data.get("name", default_name)
+    description = data.get("description", "")
+    if not isinstance(name, str) or not isinstance(description, str):
+        raise r.fail("name", "name and description must be strings")
+    return Config(
+        sizes=sizes,
+        activations=activations,
+        loss=loss,
+        bias=bias,
+        seed=seed,
+        weights=tuple(weights),
+        biases=tuple(biases),
+        x=x,
+        y=y,
+        learning_rate=learning_rate,
+        iterations=iterations,
+        every=every,
+        name=name,
+        description=description,
+    )
+
+
+def _weights(
+    r: _Reader, init: dict[str, Any], sizes: tuple[int, ...], rng: np.random.Generator
+) -> list[Array]:
+    given = r.get(init, "init", "weights", None)
+    if given is not None and (not isinstance(given, list) or len(given) != len(sizes) - 1):
+        raise r.fail("init.weights", f"needs one matrix per layer ({len(sizes) - 1})")
+    weights = []
+    for l in range(1, len(sizes)):
+        drawn = rng.standard_normal((sizes[l], sizes[l - 1])) / np.sqrt(sizes[l - 1])
+        if given is None:
+            weights.append(drawn)
+            continue
+        w = r.matrix(given[l - 1], f"init.weights[{l - 1}]")
+        if w.shape != (sizes[l], sizes[l - 1]):
+            raise r.fail(
+                f"init.weights[{l - 1}]",
+                f"W^({l}) must be {sizes[l]}×{sizes[l - 1]} (n_{l} rows, n_{l - 1} columns) "
+                f"for sizes {list(sizes)}, got {w.shape[0]}×{w.shape[1]}",
+            )
+        weights.append(w)
+    return weights
+
+
+def _biases(
+    r: _Reader, init: dict[str, Any], sizes: tuple[int, ...], bias: bool, rng: np.random.Generator
+) -> list[Array]:
+    given = r.get(init, "init", "biases", None)
+    if given is not None and not bias:
+        raise r.fail("init.biases", "given but network.bias = false; remove one of them")
+    if given is not None and (not isinstance(given, list) or len(given) != len(sizes) - 1):
+        raise r.fail("init.biases", f"needs one list per layer ({len(sizes) - 1})")
+    biases = []
+    for l in range(1, len(sizes)):
+        drawn = rng.standard_normal((sizes[l], 1))
+        if not bias:
+            biases.append(np.zeros((sizes[l], 1)))
+        elif given is None:
+            biases.append(drawn)
+        else:
+            b = r.matrix([given[l - 1]], f"init.biases[{l - 1}]")
+            if b.shape[1] != sizes[l]:
+                raise r.fail(
+                    f"init.biases[{l - 1}]",
+                    f"b^({l}) needs {sizes[l]} values for sizes {list(sizes)}, got {b.shape[1]}",
+                )
+            biases.append(b.T.copy())
+    return biases
+
+
+def _data(
+    r: _Reader, dat: dict[str, Any], sizes: tuple[int, ...], output: str, loss: str
+) -> tuple[Array, Array]:
+    if "generator" in dat:
+        gen = dat["generator"]
+        if gen not in GENERATORS:
+            raise r.fail(
+                "data.generator",
+                f"unknown generator {gen!r}; choose one of {', '.join(GENERATORS)}",
+            )
+        samples = r.integer(dat, "data", "samples", 100)
+        if samples <= 0:
+            raise r.fail("data.samples", f"must be positive, got {samples}")
+        noise = r.number(dat, "data", "noise", 0.1)
+        seed = r.integer(dat, "data", "seed", 0)
+        x, y = generate(gen, samples, noise, seed)
+        if sizes[0] != 2 or sizes[-1] != 1:
+            raise r.fail("network.sizes", f"data.generator {gen!r} needs 2 inputs and 1 output")
+        return x, y
+    x = r.matrix(r.get(dat, "data", "x"), "data.x").T.copy()
+    y = r.matrix(r.get(dat, "data", "y"), "data.y").T.copy()
+    if x.shape[0] != sizes[0]:
+        raise r.fail(
+            "data.x", f"each sample needs {sizes[0]} inputs (network.sizes[0]), got {x.shape[0]}"
+        )
+    if y.shape[0] != sizes[-1]:
+        raise r.fail(
+            "data.y", f"each target needs {sizes[-1]} outputs (network.sizes[-1]), got {y.shape[0]}"
+        )
+    if x.shape[1] != y.shape[1]:
+        raise r.fail("data.y", f"{y.shape[1]} targets for {x.shape[1]} samples in data.x")
+    if loss == "cross_entropy":
+        if np.any((y < 0) | (y > 1)):
+            raise r.fail("data.y", "cross_entropy targets must lie in [0, 1]")
+        if output == "softmax" and not np.allclose(y.sum(axis=0), 1.0):
+            raise r.fail("data.y", "softmax targets must sum to 1 for each sample (one-hot)")
+    return x, y

@@ -1,0 +1,158 @@
+r"""Backpropagation in matrix form: the engine.
+
+Notation (Nielsen, *Neural Networks and Deep Learning*, chapter 2), written down once:
+
+- Layers ``l = 1..L``; ``a^(0) = x`` is the input. Layer ``l`` has ``n_l`` neurons.
+- ``W^(l)`` has shape ``(n_l, n_{l-1})``: ``W^(l)[j, k]`` joins neuron ``k`` of layer ``l-1``
+  to neuron ``j`` of layer ``l``. ``b^(l)`` has shape ``(n_l, 1)``.
+- A batch of ``m`` samples is a matrix with ``m`` columns, one sample per column.
+- Forward: ``z^(l) = W^(l) a^(l-1) + b^(l)``, ``a^(l) = f_l(z^(l))``.
+- Cost: ``C = (1/m) Σ_x C_x`` with ``C_x`` one of :mod:`backprop_core.losses`.
+- Backward, the four equations:
+
+  - BP1 ``δ^(L) = ∇_a C_x ⊙ σ'(z^(L))``   (softmax: ``δ^(L) = Jᵀ ∇_a C_x``, ``= a − y`` with
+    cross-entropy)
+  - BP2 ``δ^(l) = (W^(l+1))ᵀ δ^(l+1) ⊙ σ'(z^(l))``
+  - BP3 ``∂C/∂b^(l) = (1/m) Σ_x δ^(l)``
+  - BP4 ``∂C/∂W^(l) = (1/m) δ^(l) (a^(l-1))ᵀ``
+
+  ``δ^(l)`` keeps one column per sample; the ``1/m`` of the batch mean appears in BP3/BP4.
+- Plain gradient descent: ``W ← W − η ∂C/∂W``, ``b ← b − η ∂C/∂b`` for every layer, all
+  from the same forward pass.
+
+Arrays are never updated in place, so a recorded ``W_next`` is the next iteration's ``W``
+(the same object, no copy): recording a trace costs references, not memory copies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from backprop_core.activations import ACTIVATIONS, softmax_backward
+from backprop_core.config import Config
+from backprop_core.errors import BackpropError
+from backprop_core.losses import LOSSES
+
+Array = NDArray[np.float64]
+Parameters = tuple[list[Array], list[Array]]
+"""``(weights, biases)``, one array per layer ``l = 1..L``."""
+
+
+@dataclass(frozen=True, eq=False)
+class Gradients:
+    """Everything one forward and backward pass computes, per layer ``l = 1..L``.
+
+    ``zs[l-1]``, ``activations[l]`` (with ``activations[0] = x``), ``sigma_primes[l-1]`` and
+    ``deltas[l-1]`` have shape ``(n_l, m)``; ``nabla_w[l-1]`` is ``(n_l, n_{l-1})`` and
+    ``nabla_b[l-1]`` is ``(n_l, 1)``. ``grad_a`` is ``∇_a C_x`` per sample, ``(n_L, m)``.
+    """
+
+    zs: list[Array]
+    activations: list[Array]
+    sigma_primes: list[Array]
+    grad_a: Array
+    deltas: list[Array]
+    nabla_w: list[Array]
+    nabla_b: list[Array]
+    loss: float
+
+
+def cost(config: Config, a: Array, y: Array) -> float:
+    """The batch cost ``C = (1/m) Σ_x C_x`` of output activations ``a``."""
+    softmax_output = config.activations[-1] == "softmax"
+    return float(np.mean(LOSSES[config.loss].cost(a, y, softmax_output)))
+
+
+def feedforward(
+    config: Config, weights: Sequence[Array], biases: Sequence[Array], x: Array
+) -> Array:
+    """``a^(L)`` for inputs ``x`` of shape ``(n_0, m)``."""
+    a = x
+    for W, b, name in zip(weights, biases, config.activations, strict=True):
+        a = ACTIVATIONS[name].f(W @ a + b)
+    return a
+
+
+def backprop(
+    config: Config, weights: Sequence[Array], biases: Sequence[Array], x: Array, y: Array
+) -> Gradients:
+    """One forward pass and the four equations of backpropagation, for a batch."""
+    fs = [ACTIVATIONS[name] for name in config.activations]
+    m = x.shape[1]
+    # Forward pass: keep every z and a.
+    activation = x
+    activations = [x]
+    zs = []
+    for W, b, f in zip(weights, biases, fs, strict=True):
+        z = W @ activation + b
+        zs.append(z)
+        activation = f.f(z)
+        activations.append(activation)
+    sigma_primes = [f.prime(z) for f, z in zip(fs, zs, strict=True)]
+    softmax_output = config.activations[-1] == "softmax"
+    loss = LOSSES[config.loss]
+    # BP1: the output error.
+    grad_a = loss.gradient(activation, y, softmax_output)
+    if softmax_output:
+        delta = softmax_backward(activation, grad_a)
+    else:
+        delta = grad_a * sigma_primes[-1]
+    deltas = [delta]
+    # BP2: pass the error back through W^T and the derivative of each layer.
+    for l in range(len(weights) - 1, 0, -1):
+        delta = (weights[l].T @ delta) * sigma_primes[l - 1]
+        deltas.insert(0, delta)
+    # BP3 and BP4: gradients, averaged over the batch.
+    nabla_b = [d.sum(axis=1, keepdims=True) / m for d in deltas]
+    if not config.bias:
+        nabla_b = [np.zeros_like(b) for b in nabla_b]
+    nabla_w = [d @ a.T / m for d, a in zip(deltas, activations[:-1], strict=True)]
+    c = float(np.mean(loss.cost(activation, y, softmax_output)))
+    return Gradients(zs, activations, sigma_primes, grad_a, deltas, nabla_w, nabla_b, c)
+
+
+def check_finite(g: Gradients, iteration: int, source: str) -> None:
+    """Stop with a clear message the moment training produces NaN or infinity."""
+    if not np.isfinite(g.loss):
+        raise BackpropError(
+            source,
+            f"iteration {iteration}: loss",
+            f"became {g.loss} (training diverged); try a smaller train.learning_rate",
+        )
+    for l, (z, d, w) in enumerate(zip(g.zs, g.deltas, g.nabla_w, strict=True), start=1):
+        for label, arr in (("z", z), ("delta", d), ("dW", w)):
+            if not np.all(np.isfinite(arr)):
+                raise BackpropError(
+                    source,
+                    f"iteration {iteration}, layer {l}: {label}",
+                    "is not finite (training diverged); try a smaller train.learning_rate",
+                )
+
+
+def train(
+    config: Config,
+    on_step: Callable[[int, Gradients, Parameters, Parameters], None] | None = None,
+    source: str = "config",
+) -> Parameters:
+    """Plain gradient descent for ``config.iterations`` iterations over the whole batch.
+
+    ``on_step(k, gradients, before, after)`` sees every iteration ``k = 1..iterations``
+    with the ``(weights, biases)`` before and after its update; the trace recorder
+    (:func:`backprop_core.trace.run`) is one such observer. Returns the final parameters.
+    """
+    weights = list(config.weights)
+    biases = list(config.biases)
+    eta = config.learning_rate
+    for k in range(1, config.iterations + 1):
+        g = backprop(config, weights, biases, config.x, config.y)
+        check_finite(g, k, source)
+        new_weights = [W - eta * nw for W, nw in zip(weights, g.nabla_w, strict=True)]
+        new_biases = [b - eta * nb for b, nb in zip(biases, g.nabla_b, strict=True)]
+        if on_step is not None:
+            on_step(k, g, (weights, biases), (new_weights, new_biases))
+        weights, biases = new_weights, new_biases
+    return weights, biases

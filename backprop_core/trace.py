@@ -1,0 +1,220 @@
+"""The trace: every number of a training run that a video, a table or a handout shows.
+
+A :class:`Trace` holds the normalised :class:`~backprop_core.config.Config` and one
+:class:`Step` per recorded iteration; a step holds one :class:`LayerRecord` per layer
+``l = 1..L``. All are frozen dataclasses of NumPy arrays, in the shapes of
+:mod:`backprop_core.network`. Traces are saved and loaded by :mod:`backprop_core.io`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from numpy.typing import NDArray
+
+from backprop_core import __version__
+from backprop_core.config import Config
+from backprop_core.network import Gradients, Parameters, backprop, cost, feedforward, train
+
+Array = NDArray[np.float64]
+
+FORMAT = "backprop-trace"
+VERSION = 1
+
+LAYER_FIELDS = ("W", "b", "z", "a", "sigma_prime", "delta", "dW", "db", "W_next", "b_next")
+
+
+@dataclass(frozen=True, eq=False)
+class LayerRecord:
+    """Layer ``l`` at one iteration. Shapes: ``W, dW, W_next`` are ``(n_l, n_{l-1})``;
+    ``b, db, b_next`` are ``(n_l, 1)``; ``z, a, sigma_prime, delta`` are ``(n_l, m)``.
+
+    ``W`` and ``b`` are the values before the update, ``W_next`` and ``b_next`` after it.
+    For a softmax layer ``sigma_prime`` is the diagonal ``a(1 − a)`` of its Jacobian (see
+    :func:`backprop_core.activations.softmax_prime`); ``delta`` used the full Jacobian.
+    Without biases, ``b``, ``db`` and ``b_next`` are zeros.
+    """
+
+    W: Array
+    b: Array
+    z: Array
+    a: Array
+    sigma_prime: Array
+    delta: Array
+    dW: Array
+    db: Array
+    W_next: Array
+    b_next: Array
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LayerRecord) and all(
+            np.array_equal(getattr(self, f), getattr(other, f)) for f in LAYER_FIELDS
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, eq=False)
+class Step:
+    """One recorded iteration ``k`` (counted from 1).
+
+    ``loss`` is the cost before the update, ``loss_after`` the cost after it (the next
+    iteration's ``loss``). ``input`` is ``a^(0)``, ``(n_0, m)``; ``target`` is ``y``,
+    ``(n_L, m)``; ``grad_a`` is ``∇_a C_x`` per sample, ``(n_L, m)``.
+    """
+
+    iteration: int
+    loss: float
+    loss_after: float
+    input: Array
+    target: Array
+    grad_a: Array
+    layers: tuple[LayerRecord, ...]
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Step)
+            and self.iteration == other.iteration
+            and self.loss == other.loss
+            and self.loss_after == other.loss_after
+            and np.array_equal(self.input, other.input)
+            and np.array_equal(self.target, other.target)
+            and np.array_equal(self.grad_a, other.grad_a)
+            and self.layers == other.layers
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, eq=False)
+class Trace:
+    """A recorded training run: its config and the recorded steps, in order."""
+
+    config: Config
+    steps: tuple[Step, ...]
+    package_version: str = __version__
+    version: int = VERSION
+    losses: Array = field(default_factory=lambda: np.zeros(0))
+    """The loss of every iteration ``1..iterations`` (recorded or not), for loss curves."""
+
+    @property
+    def seed(self) -> int:
+        return self.config.seed
+
+    def step(self, iteration: int) -> Step:
+        """The recorded step of iteration ``iteration``; a clear error if it was skipped."""
+        for s in self.steps:
+            if s.iteration == iteration:
+                return s
+        recorded = [s.iteration for s in self.steps]
+        shown = ", ".join(map(str, recorded[:8])) + (" …" if len(recorded) > 8 else "")
+        raise KeyError(f"iteration {iteration} is not recorded; recorded: {shown}")
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Trace)
+            and self.config == other.config
+            and self.steps == other.steps
+            and self.version == other.version
+            and self.package_version == other.package_version
+            and np.array_equal(self.losses, other.losses)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def recorded_iterations(iterations: int, every: int) -> list[int]:
+    """Iterations kept by ``--every N``: 1, every N-th, and the last."""
+    keep = {1, iterations}
+    keep.update(range(every, iterations + 1, every))
+    return sorted(keep)
+
+
+def _step(
+    k: int, g: Gradients, before: Parameters, after: Parameters, config: Config, loss_after: float
+) -> Step:
+    layers = tuple(
+        LayerRecord(
+            W=W,
+            b=b,
+            z=z,
+            a=a,
+            sigma_prime=sp,
+            delta=d,
+            dW=dW,
+            db=db,
+            W_next=W_next,
+            b_next=b_next,
+        )
+        for W, b, z, a, sp, d, dW, db, W_next, b_next in zip(
+            *before,
+            g.zs,
+            g.activations[1:],
+            g.sigma_primes,
+            g.deltas,
+            g.nabla_w,
+            g.nabla_b,
+            *after,
+            strict=True,
+        )
+    )
+    return Step(k, g.loss, loss_after, config.x, config.y, g.grad_a, layers)
+
+
+def run(
+    config: Config,
+    every: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    source: str = "config",
+) -> Trace:
+    """Train ``config`` and record every ``every``-th iteration (default: ``config.every``).
+
+    A step's ``loss_after`` is the next iteration's loss, so a recorded step waits one
+    iteration before it is complete; after the last update one more forward pass gives it.
+    ``progress(k)`` is called after each iteration (the CLI draws a progress bar with it).
+    """
+    every = config.every if every is None else every
+    keep = set(recorded_iterations(config.iterations, every))
+    steps: list[Step] = []
+    losses = np.empty(config.iterations)
+    pending: tuple[int, Gradients, Parameters, Parameters] | None = None
+
+    def record(k: int, g: Gradients, before: Parameters, after: Parameters) -> None:
+        nonlocal pending
+        losses[k - 1] = g.loss
+        if pending is not None:
+            steps.append(_step(*pending, config, g.loss))
+            pending = None
+        if k in keep:
+            pending = (k, g, before, after)
+        if progress is not None:
+            progress(k)
+
+    final = train(config, on_step=record, source=source)
+    if pending is not None:
+        last = cost(config, feedforward(config, *final, config.x), config.y)
+        steps.append(_step(*pending, config, last))
+    if config.every != every:
+        config = replace(config, every=every)
+    return Trace(config=config, steps=tuple(steps), losses=losses)
+
+
+def gradients_at(config: Config, step: Step) -> Gradients:
+    """Recompute a step's forward and backward pass (used by checks and tests)."""
+    return backprop(
+        config, [r.W for r in step.layers], [r.b for r in step.layers], step.input, step.target
+    )
+
+
+__all__ = [
+    "FORMAT",
+    "LAYER_FIELDS",
+    "VERSION",
+    "LayerRecord",
+    "Step",
+    "Trace",
+    "recorded_iterations",
+    "run",
+]
