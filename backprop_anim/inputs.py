@@ -1,0 +1,91 @@
+"""Which trace a scene shows: the ``BACKPROP_*`` environment variables.
+
+=====================  ====================================================
+``BACKPROP_TRACE``     a saved ``.json`` or ``.npz`` trace
+``BACKPROP_PRESET``    a preset name, trained on the fly
+``BACKPROP_CONFIG``    a TOML config, trained on the fly
+``BACKPROP_ITERATION`` the iteration explained (default 1)
+``BACKPROP_DECIMALS``  digits shown after the point (default 3)
+=====================  ====================================================
+
+Bad settings raise :class:`BackpropError`; :func:`inputs_or_exit` turns that into one line
+on standard error and exit status 2 before any frame is written.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from backprop_anim.style import DEFAULT_DECIMALS, MAX_DECIMALS
+from backprop_core import BackpropError, Trace, load_config, load_preset, load_trace, run
+from backprop_core.trace import Step
+
+ENV_VARS = (
+    "BACKPROP_TRACE",
+    "BACKPROP_PRESET",
+    "BACKPROP_CONFIG",
+    "BACKPROP_ITERATION",
+    "BACKPROP_DECIMALS",
+)
+
+
+@dataclass(frozen=True)
+class SceneInputs:
+    """The trace a scene reads, the step it explains and the precision it shows."""
+
+    trace: Trace
+    step: Step
+    decimals: int
+    source: str
+    """Where the trace came from, for messages (a path, ``preset NAME`` or a config path)."""
+
+
+def _int(env: Mapping[str, str], name: str, low: int, high: int | None, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BackpropError(None, name, f"must be a whole number, got {raw!r}") from None
+    if value < low or (high is not None and value > high):
+        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise BackpropError(None, name, f"must be {bound}, got {value}")
+    return value
+
+
+def load_inputs(default_preset: str, env: Mapping[str, str] | None = None) -> SceneInputs:
+    """Resolve the ``BACKPROP_*`` settings (``env`` defaults to ``os.environ``)."""
+    env = os.environ if env is None else env
+    given = [n for n in ("BACKPROP_TRACE", "BACKPROP_PRESET", "BACKPROP_CONFIG") if env.get(n)]
+    if len(given) > 1:
+        raise BackpropError(None, " and ".join(given), "set only one of them")
+    if env.get("BACKPROP_TRACE"):
+        source = env["BACKPROP_TRACE"]
+        trace = load_trace(source)
+    elif env.get("BACKPROP_CONFIG"):
+        source = env["BACKPROP_CONFIG"]
+        trace = run(load_config(source), source=source)
+    else:
+        name = env.get("BACKPROP_PRESET") or default_preset
+        source = f"preset {name}"
+        trace = run(load_preset(name), source=source)
+    iteration = _int(env, "BACKPROP_ITERATION", 1, None, 1)
+    try:
+        step = trace.step(iteration)
+    except KeyError as exc:
+        raise BackpropError(source, "BACKPROP_ITERATION", str(exc.args[0])) from None
+    decimals = _int(env, "BACKPROP_DECIMALS", 0, MAX_DECIMALS, DEFAULT_DECIMALS)
+    return SceneInputs(trace, step, decimals, source)
+
+
+def inputs_or_exit(default_preset: str) -> SceneInputs:
+    """:func:`load_inputs`, or one line on stderr and exit status 2 (no traceback)."""
+    try:
+        return load_inputs(default_preset)
+    except BackpropError as exc:
+        print(f"backprop: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

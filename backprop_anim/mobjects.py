@@ -1,0 +1,125 @@
+"""Reusable mobjects that build themselves from a trace (shaped like Manim's ``Matrix``)."""
+
+from __future__ import annotations
+
+from manim import DOWN, LEFT, ManimColor, MathTex, Matrix, VGroup
+
+from backprop_anim.elide import Index, visible_indices
+from backprop_anim.numbers import NumberRegistry
+from backprop_anim.style import MATRIX_ENTRY_SIZE, MAX_BATCH, MAX_COLS, MAX_ROWS, SMALL_SIZE
+
+
+def shape_tex(rows: int, cols: int) -> str:
+    return rf"{rows}\times {cols}"
+
+
+class TraceMatrix(Matrix):
+    """A matrix of the trace, its entries written at the scene's precision.
+
+    Entries come from the :class:`NumberRegistry`, one expression per entry
+    (``f"{name}[{i},{j}]"``), so each number on screen is recorded with its origin.
+    Dimensions longer than the limits are elided: first entries, ``⋮``/``⋯``, last.
+
+    Parameters
+    ----------
+    numbers
+        The registry of the scene (it knows the trace, the step and the precision).
+    name
+        The quantity's name in :mod:`backprop_core.explain` (``"W2"``, ``"d1"``, ``"a0"``).
+    color
+        The quantity's colour from :mod:`backprop_anim.style`.
+    transpose
+        Show the transpose (entry ``(i, j)`` on screen is ``name[j, i]``).
+    max_rows, max_cols
+        Elision limits; by default :data:`MAX_ROWS` and, for activations and other
+        ``(n, m)`` batch quantities, :data:`MAX_BATCH` columns, else :data:`MAX_COLS`.
+
+    Examples
+    --------
+    ::
+
+        W = TraceMatrix(numbers, "W2", WEIGHT_COLOR)
+        W.get_entry(0, 1)        # the mobject showing W^(2)[0, 1]
+        W.get_row(0)             # the shown entries of row 0, for highlighting
+    """
+
+    def __init__(
+        self,
+        numbers: NumberRegistry,
+        name: str,
+        color: ManimColor,
+        *,
+        transpose: bool = False,
+        max_rows: int | None = None,
+        max_cols: int | None = None,
+        font_size: float = MATRIX_ENTRY_SIZE,
+        **kwargs: object,
+    ) -> None:
+        value = numbers.value_array(name)
+        if transpose:
+            value = value.T
+        self.true_shape: tuple[int, int] = (int(value.shape[0]), int(value.shape[1]))
+        batch_like = name.rstrip("0123456789") in ("z", "a", "sp", "d", "y", "ga")
+        default_cols = MAX_BATCH if batch_like and not transpose else MAX_COLS
+        self.row_indices: list[Index] = visible_indices(value.shape[0], max_rows or MAX_ROWS)
+        self.col_indices: list[Index] = visible_indices(value.shape[1], max_cols or default_cols)
+        self.quantity = name
+        self.transposed = transpose
+        cells = [[self._cell(i, j, numbers) for j in self.col_indices] for i in self.row_indices]
+        super().__init__(
+            cells,
+            element_to_mobject=MathTex,
+            element_to_mobject_config={"font_size": font_size, "color": color},
+            bracket_config={"color": color},
+            h_buff=1.3,
+            v_buff=0.6,
+            **kwargs,  # type: ignore[arg-type]
+        )
+        self._entry_at: dict[tuple[int, int], MathTex] = {}
+        for r, i in enumerate(self.row_indices):
+            for c, j in enumerate(self.col_indices):
+                if i is None or j is None:
+                    continue
+                mob = self.get_rows()[r][c]
+                self._entry_at[(i, j)] = mob
+                numbers.register(self._expression(i, j, numbers), mob)
+
+    def _cell(self, i: Index, j: Index, numbers: NumberRegistry) -> str:
+        if i is None and j is None:
+            return r"\ddots"
+        if i is None:
+            return r"\vdots"
+        if j is None:
+            return r"\cdots"
+        return numbers.text(self._expression(i, j, numbers))
+
+    def _expression(self, i: int, j: int, numbers: NumberRegistry) -> str:
+        r, c = (j, i) if self.transposed else (i, j)
+        return f"{self.quantity}[{r},{c}]"
+
+    @property
+    def is_elided(self) -> bool:
+        return None in self.row_indices or None in self.col_indices
+
+    def get_entry(self, i: int, j: int) -> MathTex:
+        """The mobject of true entry ``(i, j)`` (of the shown, maybe transposed, matrix)."""
+        return self._entry_at[(i, j)]
+
+    def has_entry(self, i: int, j: int) -> bool:
+        return (i, j) in self._entry_at
+
+    def shape_badge(self, font_size: float = SMALL_SIZE) -> MathTex:
+        """The true shape, ``n×m``, placed under the matrix."""
+        badge = MathTex(shape_tex(*self.true_shape), font_size=font_size, color=self.color)
+        return badge.next_to(self, DOWN, buff=0.15)
+
+    def name_label(self, tex: str, font_size: float = SMALL_SIZE + 6) -> MathTex:
+        """The quantity's symbol, placed left of the matrix."""
+        return MathTex(tex, font_size=font_size, color=self.color).next_to(self, LEFT, buff=0.15)
+
+
+def labelled(matrix: TraceMatrix, tex: str) -> VGroup:
+    """``matrix`` with its symbol over it and its true shape under it."""
+    label = MathTex(tex, font_size=SMALL_SIZE + 6, color=matrix.color)
+    label.next_to(matrix, direction=[0, 1, 0], buff=0.15)
+    return VGroup(label, matrix, matrix.shape_badge())

@@ -1,0 +1,46 @@
+"""The base of every backprop-anim scene: inputs, number registry and beats."""
+
+from __future__ import annotations
+
+from manim import Scene
+
+from backprop_anim.inputs import SceneInputs, inputs_or_exit
+from backprop_anim.numbers import NumberRegistry
+
+WORDS_PER_SECOND = 2.6
+"""Reading speed used to time a beat's subcaption when it has no explicit duration."""
+
+
+class TraceScene(Scene):
+    """A scene that reads one trace (chosen by ``BACKPROP_*``) and narrates beats.
+
+    Subclasses set :attr:`default_preset` and write ``construct()`` as a list of beats,
+    each starting with :meth:`beat`, which opens a section (``--save_sections`` writes one
+    clip per beat) and adds the beat's subcaption (manim writes the ``.srt``).
+    """
+
+    default_preset = "delta-demo"
+    inputs: SceneInputs
+    numbers: NumberRegistry
+
+    def setup(self) -> None:
+        # Load (and validate) the trace before any frame is written.
+        self.inputs = inputs_or_exit(self.default_preset)
+        self.numbers = NumberRegistry(self.inputs.trace, self.inputs.step, self.inputs.decimals)
+        self.beats: list[str] = []
+
+    @property
+    def trace(self):  # type: ignore[no-untyped-def]
+        return self.inputs.trace
+
+    @property
+    def step(self):  # type: ignore[no-untyped-def]
+        return self.inputs.step
+
+    def beat(self, name: str, narration: str, duration: float | None = None) -> None:
+        """Start a beat: a new section named ``name`` and its subcaption."""
+        self.beats.append(name)
+        self.next_section(name)
+        if duration is None:
+            duration = max(2.0, len(narration.split()) / WORDS_PER_SECOND)
+        self.add_subcaption(narration, duration=duration)

@@ -1,0 +1,94 @@
+"""Named quantities of one step, so every number a scene shows has a provenance.
+
+A scene never computes a number: it asks for an *expression* over the step's arrays, in
+the book's notation with 1-based layer numbers, and shows the value. Tests evaluate the
+same expression and compare it with the text on screen. Names:
+
+=============  ==========================================  =================
+name           meaning                                     shape
+=============  ==========================================  =================
+``Wl``         ``W^(l)`` before the update                 ``(n_l, n_{l-1})``
+``bl``         ``b^(l)`` before the update                 ``(n_l, 1)``
+``zl``         ``z^(l)``                                   ``(n_l, m)``
+``al``         ``a^(l)``; ``a0`` is the input ``x``        ``(n_l, m)``
+``spl``        ``σ'(z^(l))`` as recorded                   ``(n_l, m)``
+``dl``         ``δ^(l)``                                   ``(n_l, m)``
+``dWl``        ``∂C/∂W^(l)``                               ``(n_l, n_{l-1})``
+``dbl``        ``∂C/∂b^(l)``                               ``(n_l, 1)``
+``Wnextl``     ``W^(l)`` after the update                  ``(n_l, n_{l-1})``
+``bnextl``     ``b^(l)`` after the update                  ``(n_l, 1)``
+``y``          the target                                  ``(n_L, m)``
+``ga``         ``∇_a C_x`` per sample                      ``(n_L, m)``
+``loss``       ``C`` before the update; ``loss_after``     scalar
+``eta``        the learning rate ``η``; ``m`` batch size   scalar
+=============  ==========================================  =================
+
+Expressions are Python arithmetic over these names, e.g. ``"W2[0,1]*a1[1,0]"``.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+import numpy as np
+
+from backprop_core.trace import Step, Trace
+
+_ALLOWED = (
+    ast.Expression,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Subscript,
+    ast.Tuple,
+    ast.Name,
+    ast.Load,
+    ast.Constant,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.USub,
+    ast.UAdd,
+    ast.Pow,
+    ast.Slice,
+)
+
+
+def namespace(trace: Trace, step: Step) -> dict[str, Any]:
+    """The names an expression may use for ``step`` (see the module docstring)."""
+    ns: dict[str, Any] = {
+        "a0": step.input,
+        "y": step.target,
+        "ga": step.grad_a,
+        "loss": step.loss,
+        "loss_after": step.loss_after,
+        "eta": trace.config.learning_rate,
+        "m": step.input.shape[1],
+    }
+    for l, r in enumerate(step.layers, start=1):
+        ns.update(
+            {
+                f"W{l}": r.W,
+                f"b{l}": r.b,
+                f"z{l}": r.z,
+                f"a{l}": r.a,
+                f"sp{l}": r.sigma_prime,
+                f"d{l}": r.delta,
+                f"dW{l}": r.dW,
+                f"db{l}": r.db,
+                f"Wnext{l}": r.W_next,
+                f"bnext{l}": r.b_next,
+            }
+        )
+    return ns
+
+
+def evaluate(trace: Trace, step: Step, expression: str) -> float:
+    """The value of ``expression`` at ``step``; only arithmetic and indexing are allowed."""
+    tree = ast.parse(expression, mode="eval")
+    for node in ast.walk(tree):
+        if not isinstance(node, _ALLOWED):
+            raise ValueError(f"not allowed in a quantity expression: {expression!r}")
+    value = eval(compile(tree, "<quantity>", "eval"), {"__builtins__": {}}, namespace(trace, step))
+    return float(np.asarray(value).reshape(()))
