@@ -1,13 +1,16 @@
 """Formatting and the registry of every number a scene puts on screen.
 
-Each number is created from an expression over the trace (see
+Each number is created from an expression over a recorded step (see
 :mod:`backprop_core.explain`) and recorded with its text and mobject, so a test can walk
 the registry and check that what is on screen equals the trace at the shown precision.
+Values the engine derives outside a step (e.g. finite-difference ratios) are added with
+:meth:`NumberRegistry.define` and can then be used in expressions like any trace name.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from manim import MathTex, Mobject
@@ -18,7 +21,7 @@ from backprop_core.trace import Step, Trace
 
 
 def fmt(value: float, decimals: int) -> str:
-    """A number as shown on screen: fixed decimals, no ``-0.000``, a true minus sign in TeX."""
+    """A number as shown on screen: fixed decimals and no ``-0.000``."""
     text = f"{value:.{decimals}f}"
     if float(text) == 0.0:
         text = text.lstrip("-")
@@ -30,6 +33,7 @@ class Shown:
     """One number on screen: where its value comes from and how it was written."""
 
     expression: str
+    iteration: int
     value: float
     text: str
     decimals: int
@@ -38,34 +42,61 @@ class Shown:
 
 @dataclass
 class NumberRegistry:
-    """Makes number mobjects from trace expressions and remembers each one."""
+    """Makes number mobjects from trace expressions and remembers each one.
+
+    ``iteration`` arguments pick another recorded step than the scene's own (for tables
+    of a whole run); by default expressions are evaluated at ``step``.
+    """
 
     trace: Trace
     step: Step
     decimals: int
     shown: list[Shown] = field(default_factory=list)
+    defined: dict[str, Any] = field(default_factory=dict)
 
-    def value_array(self, name: str) -> NDArray[np.float64]:
-        """A whole named array of the step (``"W2"``, ``"a0"``), for building matrices."""
-        return np.asarray(namespace(self.trace, self.step)[name], dtype=np.float64)
+    def define(self, name: str, value: Any) -> None:
+        """Make an engine-derived value available to expressions under ``name``."""
+        self.defined[name] = value
 
-    def value(self, expression: str) -> float:
-        return evaluate(self.trace, self.step, expression)
+    def _step(self, iteration: int | None) -> Step:
+        return self.step if iteration is None else self.trace.step(iteration)
 
-    def text(self, expression: str, decimals: int | None = None) -> str:
-        return fmt(self.value(expression), self.decimals if decimals is None else decimals)
+    def value_array(self, name: str, iteration: int | None = None) -> NDArray[np.float64]:
+        """A whole named array of a step (``"W2"``, ``"a0"``), for building matrices."""
+        ns = {**namespace(self.trace, self._step(iteration)), **self.defined}
+        return np.asarray(ns[name], dtype=np.float64)
 
-    def tex(self, expression: str, decimals: int | None = None, **kwargs: object) -> MathTex:
+    def value(self, expression: str, iteration: int | None = None) -> float:
+        return evaluate(self.trace, self._step(iteration), expression, self.defined)
+
+    def text(
+        self, expression: str, decimals: int | None = None, iteration: int | None = None
+    ) -> str:
+        return fmt(
+            self.value(expression, iteration), self.decimals if decimals is None else decimals
+        )
+
+    def tex(
+        self,
+        expression: str,
+        decimals: int | None = None,
+        iteration: int | None = None,
+        **kwargs: Any,
+    ) -> MathTex:
         """A ``MathTex`` of the expression's value, registered."""
-        d = self.decimals if decimals is None else decimals
-        value = self.value(expression)
-        text = fmt(value, d)
-        mob = MathTex(text, **kwargs)  # type: ignore[arg-type]
-        self.shown.append(Shown(expression, value, text, d, mob))
+        mob = MathTex(self.text(expression, decimals, iteration), **kwargs)
+        self.register(expression, mob, decimals, iteration)
         return mob
 
-    def register(self, expression: str, mob: Mobject, decimals: int | None = None) -> None:
+    def register(
+        self,
+        expression: str,
+        mob: Mobject,
+        decimals: int | None = None,
+        iteration: int | None = None,
+    ) -> None:
         """Record a number mobject built elsewhere (its text must be ``fmt`` of the value)."""
         d = self.decimals if decimals is None else decimals
-        value = self.value(expression)
-        self.shown.append(Shown(expression, value, fmt(value, d), d, mob))
+        value = self.value(expression, iteration)
+        it = self._step(iteration).iteration
+        self.shown.append(Shown(expression, it, value, fmt(value, d), d, mob))

@@ -84,11 +84,20 @@ def namespace(trace: Trace, step: Step) -> dict[str, Any]:
     return ns
 
 
-def evaluate(trace: Trace, step: Step, expression: str) -> float:
-    """The value of ``expression`` at ``step``; only arithmetic and indexing are allowed."""
+def evaluate(
+    trace: Trace, step: Step, expression: str, extra: dict[str, Any] | None = None
+) -> float:
+    """The value of ``expression`` at ``step``; only arithmetic and indexing are allowed.
+
+    ``extra`` adds names (values the engine derived outside the step).
+    """
     tree = ast.parse(expression, mode="eval")
     for node in ast.walk(tree):
         if not isinstance(node, _ALLOWED):
             raise ValueError(f"not allowed in a quantity expression: {expression!r}")
-    value = eval(compile(tree, "<quantity>", "eval"), {"__builtins__": {}}, namespace(trace, step))
+    value = eval(
+        compile(tree, "<quantity>", "eval"),
+        {"__builtins__": {}},
+        {**namespace(trace, step), **(extra or {})},
+    )
     return float(np.asarray(value).reshape(()))
