@@ -1,0 +1,177 @@
+"""The network diagram: neurons in columns, one edge per weight, large layers elided.
+
+Layer ``l = 0..L`` is a column of circles; the edge from neuron ``k`` of layer ``l-1`` to
+neuron ``j`` of layer ``l`` stands for ``W^(l)[j, k]`` (Nielsen's convention). Layers
+taller than ``max_neurons`` show their first neurons, a ``⋮`` and the last neuron, with
+the true size under the column, as 3Blue1Brown's network does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from manim import (
+    DOWN,
+    RIGHT,
+    UP,
+    Circle,
+    Line,
+    MathTex,
+    VGroup,
+)
+from numpy.typing import NDArray
+
+from backprop_anim.elide import Index, visible_indices
+from backprop_anim.style import (
+    MAX_ROWS,
+    NEGATIVE_COLOR,
+    POSITIVE_COLOR,
+    SMALL_SIZE,
+    TEXT_COLOR,
+    WEIGHT_COLOR,
+)
+
+MIN_EDGE_WIDTH = 0.8
+MAX_EDGE_WIDTH = 6.0
+
+
+def edge_style(value: float, scale: float) -> tuple[str, float]:
+    """Colour (sign) and stroke width (grows with ``|value| / scale``) of an edge."""
+    color = POSITIVE_COLOR if value >= 0 else NEGATIVE_COLOR
+    frac = 0.0 if scale <= 0 else min(abs(value) / scale, 1.0)
+    return color, MIN_EDGE_WIDTH + frac * (MAX_EDGE_WIDTH - MIN_EDGE_WIDTH)
+
+
+class NetworkDiagram(VGroup):
+    """Neurons and edges of a network of layer sizes ``sizes`` (input first).
+
+    Parameters
+    ----------
+    sizes
+        ``(n_0, ..., n_L)``.
+    weights
+        Optional ``W^(l)`` arrays: edges then take the colour of the weight's sign and a
+        width growing with its size (:func:`edge_style`); without them edges are plain.
+    max_neurons
+        Taller layers are elided.
+    layer_buff, neuron_buff, radius
+        Spacing between columns, between neurons, and the neurons' radius.
+
+    Examples
+    --------
+    ::
+
+        net = NetworkDiagram([2, 3, 2], weights=[s.W for s in step.layers])
+        net.get_neuron(1, 2)      # neuron 2 of layer 1
+        net.get_edge(2, 0, 1)     # the edge of W^(2)[0, 1]: neuron 1 (layer 1) -> 0 (layer 2)
+    """
+
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        weights: Sequence[NDArray[np.float64]] | None = None,
+        *,
+        max_neurons: int = MAX_ROWS,
+        layer_buff: float = 1.6,
+        neuron_buff: float = 0.22,
+        radius: float = 0.2,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.sizes = tuple(sizes)
+        self.indices: list[list[Index]] = [visible_indices(n, max_neurons) for n in self.sizes]
+        self._neurons: dict[tuple[int, int], Circle] = {}
+        self._edges: dict[tuple[int, int, int], Line] = {}
+        self.layers = VGroup(
+            *(self._build_layer(l, radius, neuron_buff) for l in range(len(sizes)))
+        )
+        self.layers.arrange(RIGHT, buff=layer_buff)
+        self.edges = VGroup(*(self._build_edges(l) for l in range(1, len(sizes))))
+        self.size_labels = VGroup(
+            *(
+                MathTex(rf"n_{{{l}}} = {n}", font_size=SMALL_SIZE, color=TEXT_COLOR).next_to(
+                    self.layers[l], DOWN, buff=0.25
+                )
+                for l, n in enumerate(self.sizes)
+            )
+        )
+        # One baseline for all size labels, under the tallest column.
+        bottom = min(column.get_bottom()[1] for column in self.layers)
+        for label in self.size_labels:
+            label.set_y(bottom - 0.25 - label.height / 2)
+        self.add(self.edges, self.layers, self.size_labels)
+        if weights is not None:
+            self.set_weights(weights)
+
+    def _build_layer(self, l: int, radius: float, buff: float) -> VGroup:
+        column = VGroup()
+        for j in self.indices[l]:
+            if j is None:
+                column.add(MathTex(r"\vdots", font_size=SMALL_SIZE + 8, color=TEXT_COLOR))
+                continue
+            neuron = Circle(radius=radius, color=TEXT_COLOR, stroke_width=2)
+            self._neurons[(l, j)] = neuron
+            column.add(neuron)
+        return column.arrange(DOWN, buff=buff)
+
+    def _build_edges(self, l: int) -> VGroup:
+        group = VGroup()
+        for j in self.indices[l]:
+            for k in self.indices[l - 1]:
+                if j is None or k is None:
+                    continue
+                start, end = self._neurons[(l - 1, k)], self._neurons[(l, j)]
+                edge = Line(
+                    start.get_right(),
+                    end.get_left(),
+                    stroke_width=MIN_EDGE_WIDTH,
+                    color=WEIGHT_COLOR,
+                    stroke_opacity=0.7,
+                )
+                self._edges[(l, j, k)] = edge
+                group.add(edge)
+        return group
+
+    @property
+    def num_layers(self) -> int:
+        """``L``."""
+        return len(self.sizes) - 1
+
+    def set_weights(self, weights: Sequence[NDArray[np.float64]]) -> NetworkDiagram:
+        """Colour and thicken every shown edge by its weight (one scale for the network)."""
+        scale = max(float(np.max(np.abs(W))) for W in weights) or 1.0
+        for (l, j, k), edge in self._edges.items():
+            color, width = edge_style(float(weights[l - 1][j, k]), scale)
+            edge.set_stroke(color=color, width=width)
+        return self
+
+    def get_neuron(self, l: int, j: int) -> Circle:
+        """Neuron ``j`` of layer ``l`` (``KeyError`` if elided)."""
+        return self._neurons[(l, j)]
+
+    def has_neuron(self, l: int, j: int) -> bool:
+        return (l, j) in self._neurons
+
+    def get_layer(self, l: int) -> VGroup:
+        """The column of layer ``l`` (neurons and any ``⋮``)."""
+        return self.layers[l]
+
+    def get_edge(self, l: int, j: int, k: int) -> Line:
+        """The edge of ``W^(l)[j, k]``: neuron ``k`` of layer ``l-1`` to neuron ``j`` of ``l``."""
+        return self._edges[(l, j, k)]
+
+    def has_edge(self, l: int, j: int, k: int) -> bool:
+        return (l, j, k) in self._edges
+
+    def get_edges(self, l: int) -> VGroup:
+        """All shown edges of ``W^(l)``."""
+        return self.edges[l - 1]
+
+    def shown_neurons(self, l: int) -> list[int]:
+        """True indices of the neurons drawn in layer ``l``."""
+        return [j for j in self.indices[l] if j is not None]
+
+    def layer_label(self, l: int, tex: str, font_size: float = SMALL_SIZE) -> MathTex:
+        """A label over layer ``l`` (e.g. ``a^{(1)}``)."""
+        return MathTex(tex, font_size=font_size).next_to(self.layers[l], UP, buff=0.25)
