@@ -21,6 +21,7 @@ name           meaning                                     shape
 ``ga``         ``∇_a C_x`` per sample                      ``(n_L, m)``
 ``loss``       ``C`` before the update; ``loss_after``     scalar
 ``eta``        the learning rate ``η``; ``m`` batch size   scalar
+``iteration``  the step's iteration ``k`` (counted from 1)  scalar
 =============  ==========================================  =================
 
 Expressions are Python arithmetic over these names, e.g. ``"W2[0,1]*a1[1,0]"``.
@@ -65,6 +66,7 @@ def namespace(trace: Trace, step: Step) -> dict[str, Any]:
         "loss_after": step.loss_after,
         "eta": trace.config.learning_rate,
         "m": step.input.shape[1],
+        "iteration": step.iteration,
     }
     for l, r in enumerate(step.layers, start=1):
         ns.update(
