@@ -17,15 +17,10 @@ from manim import MathTex, Mobject
 from numpy.typing import NDArray
 
 from backprop_core.explain import evaluate, namespace
+from backprop_core.format import fmt
 from backprop_core.trace import Step, Trace
 
-
-def fmt(value: float, decimals: int) -> str:
-    """A number as shown on screen: fixed decimals and no ``-0.000``."""
-    text = f"{value:.{decimals}f}"
-    if float(text) == 0.0:
-        text = text.lstrip("-")
-    return text
+__all__ = ["NumberRegistry", "Shown", "fmt"]
 
 
 @dataclass

@@ -192,3 +192,42 @@ def main() -> None:
     except BackpropError as exc:
         click.echo(f"backprop: error: {exc}", err=True)
         sys.exit(2)
+
+
+# --- handouts and lectures (issue 6) -------------------------------------------------------
+
+
+@cli.command("handout")
+@click.argument("trace_path", metavar="TRACE", type=click.Path(path_type=Path))
+@click.option(
+    "--iteration", "-k", type=int, default=None, help="Iteration (default: the first recorded)."
+)
+@click.option(
+    "--decimals",
+    type=click.IntRange(0, 8),
+    default=3,
+    show_default=True,
+    help="Digits after the point, as in the video.",
+)
+@click.option("--blank", is_flag=True, help="Leave the answers empty: an exercise sheet.")
+@click.option(
+    "-o",
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Output file: .md (Markdown) or .tex (LaTeX).",
+)
+def handout_cmd(
+    trace_path: Path, iteration: int | None, decimals: int, blank: bool, out: Path
+) -> None:
+    """Write one iteration's worked solution (or, with --blank, its exercise sheet)."""
+    from backprop_core.handout import cells, write_handout
+
+    trace = load_trace(trace_path)
+    handout = write_handout(trace, out, iteration, decimals, blank, source=str(trace_path))
+    kind = "exercise sheet" if blank else "worked solution"
+    numbers = sum(1 for c in cells(handout) if c.kind == "number")
+    console.print(
+        f"Wrote the {kind} of iteration {handout.iteration} ({numbers} numbers) to {out}.",
+        highlight=False,
+    )

@@ -1,0 +1,222 @@
+"""Handouts: numbers equal the trace, blanks are blank, LaTeX compiles, errors are one line."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from backprop_core import load_preset, run, save_trace
+from backprop_core.cli import cli
+from backprop_core.config import parse_config
+from backprop_core.explain import evaluate
+from backprop_core.format import fmt
+from backprop_core.handout import (
+    MAX_COLS,
+    MAX_ROWS,
+    build,
+    cells,
+    to_latex,
+    to_markdown,
+    write_handout,
+)
+from backprop_core.trace import Trace
+
+
+def _config(sizes: list[int], activations: list[str], loss: str, m: int, **extra: object) -> Trace:
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(m, sizes[0])).round(2).tolist()
+    if activations[-1] == "softmax":
+        y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], size=m)].tolist()
+    else:
+        y = rng.uniform(size=(m, sizes[-1])).round(2).tolist()
+    data = {
+        "name": "test_net",
+        "network": {"sizes": sizes, "activations": activations, "loss": loss, **extra},
+        "init": {"seed": 3},
+        "data": {"x": x, "y": y},
+        "train": {"learning_rate": 0.1, "iterations": 3},
+    }
+    return run(parse_config(data, source="test"))
+
+
+TRACES = {
+    "delta-demo": lambda: run(load_preset("delta-demo")),
+    "batch-demo": lambda: run(load_preset("batch-demo")),
+    "seed-scalar (no bias)": lambda: run(load_preset("seed-scalar")),
+    "4-6-5-3 tanh": lambda: _config([4, 6, 5, 3], ["tanh", "tanh", "sigmoid"], "sse", 1),
+    "softmax + cross-entropy": lambda: _config([3, 4, 3], ["relu", "softmax"], "cross_entropy", 2),
+    "wide, elided": lambda: _config([20, 12, 10], ["sigmoid", "sigmoid"], "mse", 6),
+}
+
+
+@pytest.fixture(params=list(TRACES), scope="module")
+def trace(request: pytest.FixtureRequest) -> Trace:
+    return TRACES[request.param]()
+
+
+def test_every_number_cell_is_the_trace_value(trace: Trace) -> None:
+    for iteration in (1, 2):
+        handout = build(trace, iteration, decimals=4)
+        step = trace.step(iteration)
+        numbers = [c for c in cells(handout) if c.kind == "number"]
+        assert numbers
+        for c in numbers:
+            assert c.expression is not None
+            assert c.text == fmt(evaluate(trace, step, c.expression), 4), c.expression
+
+
+def test_markdown_tables_show_the_model_cells(trace: Trace) -> None:
+    handout = build(trace, 1)
+    md = to_markdown(handout)
+    rows = [line for line in md.splitlines() if line.startswith("| ") and "$" not in line]
+    body = [
+        [c.text for c in row if c.kind in ("label", "number")]
+        for s in handout.sections
+        for t in s.tables
+        for row in t.rows
+        if row[0].kind == "label"
+    ]
+    ellipses = ("⋮", "⋯", "⋱")
+    parsed = [
+        [x.strip() for x in r.strip("|").split("|") if x.strip() not in ellipses] for r in rows
+    ]
+    assert [p for p in parsed if p] == body
+
+
+def test_forward_values_read_directly_from_the_trace() -> None:
+    """Independent of the expressions: parse the Markdown and compare with the arrays."""
+    trace = run(load_preset("delta-demo"))
+    md = to_markdown(build(trace, 1))
+    layer = trace.step(1).layers[0]
+    block = md.split("**Layer 1 ($3\\times1$)**")[1].split("**")[0]
+    rows = [r for r in block.splitlines() if re.match(r"\| \d", r)]
+    for j, row in enumerate(rows):
+        _, z, a = (x.strip() for x in row.strip("|").split("|"))
+        assert z == fmt(layer.z[j, 0], 3)
+        assert a == fmt(layer.a[j, 0], 3)
+    assert f"| value | {fmt(trace.step(1).loss, 3)} | {fmt(trace.step(1).loss_after, 3)} |" in md
+
+
+def test_wide_layers_are_elided_with_true_shapes() -> None:
+    trace = _config([20, 12, 10], ["sigmoid", "sigmoid"], "sse", 1)
+    md = to_markdown(build(trace, 1))
+    assert "$12\\times20$" in md
+    w1 = next(t for s in build(trace, 1).sections for t in s.tables if "W^{(1)}" in t.caption)
+    assert len(w1.header) == 1 + MAX_COLS
+    assert len(w1.rows) == MAX_ROWS
+    assert w1.rows[-1][-1].expression == "W1[11,19]"
+    assert "⋱" in md
+
+
+def test_blank_sheet_leaves_answers_empty_and_keeps_givens() -> None:
+    trace = run(load_preset("delta-demo"))
+    handout = build(trace, 1, blank=True)
+    numbers = [c for c in cells(handout) if c.kind == "number"]
+    answers = [c for c in numbers if c.answer]
+    givens = [c for c in numbers if not c.answer]
+    assert answers and all(c.text == "" for c in answers)
+    assert givens and all(c.text for c in givens)
+    given_names = {re.match(r"[A-Za-z_]+", c.expression or "")[0] for c in givens}  # type: ignore[index]
+    assert given_names == {"a", "y", "W", "b"}
+    answer_names = {re.match(r"[A-Za-z_]+", c.expression or "")[0] for c in answers}  # type: ignore[index]
+    assert {"z", "a", "loss", "d", "dW", "db", "Wnext", "bnext", "loss_after"} <= answer_names
+    md = to_markdown(handout)
+    assert fmt(trace.step(1).layers[0].z[0, 0], 3) not in md.split("## Forward pass")[1]
+    assert "Exercise" in md and "η = 0.5" in md.replace("\\eta", "η")
+
+
+def test_handout_and_video_format_numbers_the_same_way() -> None:
+    pytest.importorskip("manim")
+    from backprop_anim.numbers import fmt as video_fmt
+
+    assert video_fmt is fmt
+    assert fmt(-0.0004, 3) == "0.000"
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+@pytest.mark.parametrize("blank", [False, True])
+def test_latex_compiles(tmp_path: Path, blank: bool) -> None:
+    # One document per feature: batch, no bias, softmax, elision and names with "_".
+    for i, make in enumerate(
+        (
+            TRACES["delta-demo"],
+            TRACES["batch-demo"],
+            TRACES["seed-scalar (no bias)"],
+            TRACES["softmax + cross-entropy"],
+            TRACES["wide, elided"],
+        )
+    ):
+        tex = tmp_path / f"h{i}.tex"
+        tex.write_text(to_latex(build(make(), 1, blank=blank)))
+        done = subprocess.run(
+            ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name],
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stdout[-2000:]
+        assert (tmp_path / f"h{i}.pdf").stat().st_size > 1000
+
+
+def test_cli_writes_markdown_and_latex(tmp_path: Path) -> None:
+    trace_path = tmp_path / "t.json"
+    save_trace(run(load_preset("delta-demo")), trace_path)
+    runner = CliRunner()
+    for name in ("h.md", "h.tex"):
+        out = tmp_path / name
+        result = runner.invoke(cli, ["handout", str(trace_path), "-k", "2", "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        assert "iteration 2" in out.read_text()
+    result = runner.invoke(
+        cli,
+        ["handout", str(trace_path), "--blank", "--decimals", "2", "-o", str(tmp_path / "b.md")],
+    )
+    assert result.exit_code == 0
+    assert "exercise sheet" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-o", "{tmp}/h.txt"], "h.txt: unknown suffix '.txt'; use .md or .tex"),
+        (["-k", "99", "-o", "{tmp}/h.md"], "t.json: --iteration: iteration 99 is not recorded"),
+        (["-o", "{tmp}/missing/h.md"], "does not exist"),
+    ],
+)
+def test_cli_errors_are_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    trace_path = tmp_path / "t.json"
+    save_trace(run(load_preset("seed-scalar")), trace_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "backprop_core", "handout", str(trace_path)]
+        + [a.format(tmp=tmp_path) for a in args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], done.stderr
+    assert not list(tmp_path.glob("*.md")) and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_atomic_write_keeps_a_good_file_on_failure(tmp_path: Path) -> None:
+    out = tmp_path / "h.md"
+    out.write_text("good")
+    with pytest.raises(Exception, match="not recorded"):
+        write_handout(run(load_preset("seed-scalar")), out, iteration=50)
+    assert out.read_text() == "good"
+
+
+def test_handout_module_does_not_import_manim() -> None:
+    code = "import sys, backprop_core.handout, backprop_core.cli; print('manim' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "False", done.stderr
