@@ -138,9 +138,17 @@ class NetworkDiagram(VGroup):
         """``L``."""
         return len(self.sizes) - 1
 
-    def set_weights(self, weights: Sequence[NDArray[np.float64]]) -> NetworkDiagram:
-        """Colour and thicken every shown edge by its weight (one scale for the network)."""
-        scale = max(float(np.max(np.abs(W))) for W in weights) or 1.0
+    def set_weights(
+        self, weights: Sequence[NDArray[np.float64]], scale: float | None = None
+    ) -> NetworkDiagram:
+        """Colour and thicken every shown edge by its weight (one scale for the network).
+
+        ``scale`` is the ``|w|`` drawn at full width; by default the largest ``|w|`` of
+        ``weights``. Pass a fixed one to compare widths across iterations. Any per-edge
+        arrays of the weights' shapes work (the network scene draws ``∂C/∂W`` this way).
+        """
+        if scale is None:
+            scale = max(float(np.max(np.abs(W))) for W in weights) or 1.0
         for (l, j, k), edge in self._edges.items():
             color, width = edge_style(float(weights[l - 1][j, k]), scale)
             edge.set_stroke(color=color, width=width)

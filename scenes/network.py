@@ -1,0 +1,460 @@
+"""One iteration of backpropagation on the network diagram, with the trace's numbers.
+
+The view 3Blue1Brown made familiar, driven by a real trace: edges coloured by the sign of
+their weight and as thick as it is large; activations light the neurons layer by layer;
+the errors δ flow back from the output neuron by neuron; the edges then show ∂C/∂W and
+the weights move by the update. One weight ``w_jk^(l)`` (the shown edge with the largest
+``|∂C/∂w|``) is followed across every view: its edge, its entry of ``W^(l)``, its term of
+``z_j`` and its gradient ``δ_j a_k``.
+
+Render: ``manim render -ql scenes/network.py`` (default preset ``delta-demo``); choose a
+trace with ``BACKPROP_TRACE``/``BACKPROP_PRESET``/``BACKPROP_CONFIG``, the iteration with
+``BACKPROP_ITERATION`` and the precision with ``BACKPROP_DECIMALS``. In a batch, the
+neurons show the first sample (column 1) and the gradients are the batch means.
+"""
+
+from __future__ import annotations
+
+from manim import (
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    Animation,
+    AnimationGroup,
+    FadeIn,
+    FadeOut,
+    Indicate,
+    LaggedStart,
+    Line,
+    MathTex,
+    Mobject,
+    ShowPassingFlash,
+    SurroundingRectangle,
+    Transform,
+    VGroup,
+    Write,
+    config,
+)
+
+from backprop_anim.diagram import NetworkDiagram
+from backprop_anim.mobjects import TraceMatrix
+from backprop_anim.numbers import NumberRegistry
+from backprop_anim.scene import TraceScene
+from backprop_anim.style import (
+    ACTIVATION_COLOR,
+    BODY_SIZE,
+    COST_COLOR,
+    DELTA_COLOR,
+    GRADIENT_COLOR,
+    HIGHLIGHT_COLOR,
+    INPUT_COLOR,
+    NEGATIVE_COLOR,
+    POSITIVE_COLOR,
+    SMALL_SIZE,
+    TEXT_COLOR,
+    WEIGHT_COLOR,
+    Z_COLOR,
+)
+from backprop_core.regions import largest_entry, symmetric_scale
+
+NEURON_RADIUS = 0.3
+NEURON_FONT = 18
+"""Font size of the value written inside a neuron (fits ``-0.123`` in its circle)."""
+DELTA_FONT = 16
+DIAGRAM_WIDTH = 6.6
+"""Largest width of the diagram (left half of the frame); the panel takes the right."""
+PANEL_WIDTH = 6.3
+
+
+def build_diagram(numbers: NumberRegistry) -> NetworkDiagram:
+    """The step's network with edges styled by ``W^(l)``, sized for the left half."""
+    layers = numbers.step.layers
+    diagram = NetworkDiagram(
+        numbers.trace.config.sizes,
+        weights=[r.W for r in layers],
+        radius=NEURON_RADIUS,
+        neuron_buff=0.42,
+        layer_buff=2.0,
+    )
+    diagram.size_labels.shift(0.2 * DOWN)
+    if diagram.width > DIAGRAM_WIDTH:
+        diagram.scale_to_fit_width(DIAGRAM_WIDTH)
+    return diagram
+
+
+def edge_state(diagram: NetworkDiagram, arrays: list, scale: float) -> VGroup:  # type: ignore[type-arg]
+    """A copy of the diagram's edges styled by ``arrays`` (one per layer) at ``scale``:
+    the target of a ``Transform`` from the current edges."""
+    target = diagram.copy()
+    target.set_weights(arrays, scale=scale)
+    return target.edges
+
+
+def chosen_weight(numbers: NumberRegistry, diagram: NetworkDiagram) -> tuple[int, int, int]:
+    """``(l, j, k)`` of the drawn edge with the largest ``|∂C/∂W^(l)[j, k]|``."""
+    best: tuple[int, int, int] | None = None
+    best_value = -1.0
+    for l, r in enumerate(numbers.step.layers, start=1):
+        rows, cols = diagram.shown_neurons(l), diagram.shown_neurons(l - 1)
+        j, k = largest_entry(r.dW, rows, cols)
+        if abs(float(r.dW[j, k])) > best_value:
+            best, best_value = (l, j, k), abs(float(r.dW[j, k]))
+    assert best is not None
+    return best
+
+
+def fit_in(mob: Mobject, width: float) -> Mobject:
+    """Shrink ``mob`` to ``width`` if it is wider (never enlarge)."""
+    if mob.width > width:
+        mob.scale_to_fit_width(width)
+    return mob
+
+
+class NetworkScene(TraceScene):
+    """Forward pass, backward pass, gradients and update of one iteration on the diagram."""
+
+    default_preset = "delta-demo"
+
+    def construct(self) -> None:
+        self.introduce_network()
+        self.forward_pass()
+        self.show_cost()
+        self.backward_pass()
+        self.show_gradients()
+        self.link_one_weight()
+        self.update_weights()
+
+    # --- beats -----------------------------------------------------------------------
+
+    def introduce_network(self) -> None:
+        self.beat(
+            "network",
+            "This is the network of the trace. Each line is one weight: blue if it is "
+            "positive, red if negative, thicker the larger it is.",
+        )
+        self.diagram = build_diagram(self.numbers)
+        self.diagram.to_edge(LEFT, buff=0.5).shift(0.3 * DOWN)
+        self.title = self._title()
+        self.edge_caption = self._edge_caption(r"\text{edges: } W^{(l)}", WEIGHT_COLOR)
+        self.play(FadeIn(self.title), Write(self.diagram), FadeIn(self.edge_caption))
+        self.wait(0.5)
+
+    def forward_pass(self) -> None:
+        m = self.step.input.shape[1]
+        sample = "" if m == 1 else f" Neurons show sample 1 of the batch of {m}."
+        self.beat(
+            "forward",
+            "Forward pass: the input enters on the left, and each layer's activations "
+            "a = sigma(W a + b) light its neurons, one layer after the other." + sample,
+        )
+        self.values: dict[tuple[int, int], MathTex] = {}
+        self.play(self._light_layer(0))
+        for l in range(1, self.diagram.num_layers + 1):
+            self.play(self._flow(l, ACTIVATION_COLOR, backwards=False))
+            self.play(self._light_layer(l))
+        self.wait(0.5)
+
+    def show_cost(self) -> None:
+        self.beat("cost", "The output is compared with the target: this is the cost C.")
+        cost = VGroup(
+            MathTex("C", "=", font_size=BODY_SIZE, color=COST_COLOR),
+            self.numbers.tex("loss", font_size=BODY_SIZE, color=COST_COLOR),
+        ).arrange(RIGHT, buff=0.15)
+        cost.next_to(self.diagram.get_layer(self.diagram.num_layers), RIGHT, buff=0.35)
+        self.cost = cost
+        self.play(FadeIn(cost, shift=0.2 * LEFT))
+        self.wait(0.5)
+
+    def backward_pass(self) -> None:
+        self.beat(
+            "backward",
+            "Backward pass: the error delta starts at the output and flows back through "
+            "the transposed weights, neuron by neuron, down to the first hidden layer.",
+        )
+        self.deltas: dict[tuple[int, int], MathTex] = {}
+        L = self.diagram.num_layers
+        self.play(self._show_deltas(L))
+        for l in range(L - 1, 0, -1):
+            self.play(self._flow(l + 1, DELTA_COLOR, backwards=True))
+            self.play(self._show_deltas(l))
+        self.wait(0.5)
+
+    def show_gradients(self) -> None:
+        self.beat(
+            "gradients",
+            "Each weight's gradient is delta of the neuron it enters times the activation "
+            "it comes from. Now the lines show the gradient: colour is its sign, width its "
+            "size.",
+        )
+        dWs = [r.dW for r in self.step.layers]
+        target = edge_state(self.diagram, dWs, symmetric_scale(dWs))
+        caption = self._edge_caption(
+            r"\text{edges: } \partial C / \partial W^{(l)}", GRADIENT_COLOR
+        )
+        self.play(
+            Transform(self.diagram.edges, target),
+            Transform(self.edge_caption, caption),
+            run_time=1.5,
+        )
+        self.wait(0.5)
+
+    def link_one_weight(self) -> None:
+        l, j, k = self.picked = chosen_weight(self.numbers, self.diagram)
+        self.beat(
+            "one-weight",
+            f"Follow one weight, the one with the largest gradient: w {j + 1} {k + 1} of "
+            f"layer {l}. It is one line of the diagram, one entry of the matrix W, one "
+            "term of z, and its gradient is delta times a.",
+        )
+        edge = self.diagram.get_edge(l, j, k)
+        self.edge_marker = edge.copy().set_stroke(HIGHLIGHT_COLOR, width=7, opacity=1)
+        self.panel = self._weight_panel(l, j, k)
+        self.play(FadeOut(self.cost), FadeIn(self.edge_marker))
+        for part in self.panel[:3]:
+            self.play(FadeIn(part, shift=0.1 * DOWN))
+        self.play(Indicate(self.edge_marker, color=HIGHLIGHT_COLOR))
+        self.wait(1)
+
+    def update_weights(self) -> None:
+        self.beat(
+            "update",
+            "Gradient descent moves every weight against its gradient, by the learning "
+            "rate eta times the gradient. The lines show the new weights, and the cost "
+            "after the step is smaller.",
+        )
+        update, costs = self.panel[3:]
+        self.play(FadeIn(update))
+        Ws = [r.W for r in self.step.layers]
+        Wn = [r.W_next for r in self.step.layers]
+        scale = symmetric_scale(Ws + Wn)
+        caption = self._edge_caption(
+            r"\text{edges: } W^{(l)} \text{ after the update}", WEIGHT_COLOR
+        )
+        self.play(
+            Transform(self.diagram.edges, edge_state(self.diagram, Wn, scale)),
+            Transform(self.edge_caption, caption),
+            FadeOut(self.edge_marker),
+            run_time=1.5,
+        )
+        self.play(FadeIn(costs))
+        self.wait(1.5)
+
+    # --- helpers: each returns mobjects or an animation -------------------------------
+
+    def _title(self) -> VGroup:
+        t = self.trace.config
+        sizes = "-".join(map(str, t.sizes))
+        title = MathTex(
+            rf"\text{{One iteration on the network: {sizes}, iteration }}",
+            font_size=BODY_SIZE,
+            color=TEXT_COLOR,
+        )
+        k = self.numbers.tex("iteration", decimals=0, font_size=BODY_SIZE, color=TEXT_COLOR)
+        group = VGroup(title, k).arrange(RIGHT, buff=0.12)
+        k.align_to(title, UP)
+        return fit_in(group, config.frame_width - 1).to_edge(UP, buff=0.3)
+
+    def _edge_caption(self, tex: str, color: object) -> VGroup:
+        plus = Line(0.25 * LEFT, 0.25 * RIGHT, color=POSITIVE_COLOR, stroke_width=5)
+        minus = Line(0.25 * LEFT, 0.25 * RIGHT, color=NEGATIVE_COLOR, stroke_width=5)
+        caption = VGroup(
+            MathTex(tex, font_size=SMALL_SIZE, color=color),
+            plus,
+            MathTex("> 0", font_size=SMALL_SIZE, color=TEXT_COLOR),
+            minus,
+            MathTex("< 0", font_size=SMALL_SIZE, color=TEXT_COLOR),
+        ).arrange(RIGHT, buff=0.15)
+        caption[1].shift(0.15 * RIGHT)
+        caption[2].shift(0.15 * RIGHT)
+        caption[3:].shift(0.4 * RIGHT)
+        caption.next_to(self.title, DOWN, buff=0.25)
+        return caption.align_to(self.diagram, LEFT)
+
+    def _neuron_value(self, l: int, j: int, expression: str, color: object) -> MathTex:
+        neuron = self.diagram.get_neuron(l, j)
+        mob = self.numbers.tex(expression, font_size=NEURON_FONT * self.diagram_scale, color=color)
+        fit_in(mob, 1.7 * neuron.width / 2)
+        return mob.move_to(neuron)
+
+    @property
+    def diagram_scale(self) -> float:
+        """How much the diagram was shrunk to fit (texts inside it shrink with it)."""
+        return self.diagram.get_neuron(0, 0).width / (2 * NEURON_RADIUS)
+
+    def _light_layer(self, l: int) -> Animation:
+        name = "a0" if l == 0 else f"a{l}"
+        color = INPUT_COLOR if l == 0 else ACTIVATION_COLOR
+        anims = []
+        for j in self.diagram.shown_neurons(l):
+            neuron = self.diagram.get_neuron(l, j)
+            value = self._neuron_value(l, j, f"{name}[{j},0]", color)
+            self.values[(l, j)] = value
+            level = min(abs(float(self.numbers.value(f"{name}[{j},0]"))), 1.0)
+            anims.append(
+                AnimationGroup(
+                    neuron.animate.set_fill(color, opacity=0.1 + 0.3 * level).set_stroke(color),
+                    FadeIn(value),
+                )
+            )
+        return LaggedStart(*anims, lag_ratio=0.25)
+
+    def _flow(self, l: int, color: object, backwards: bool) -> Animation:
+        """A pulse along every drawn edge of ``W^(l)``, forwards or backwards."""
+        pulses = []
+        for j in self.diagram.shown_neurons(l):
+            for k in self.diagram.shown_neurons(l - 1):
+                edge = self.diagram.get_edge(l, j, k)
+                start, end = edge.get_start(), edge.get_end()
+                if backwards:
+                    start, end = end, start
+                line = Line(start, end, stroke_width=5, color=color)
+                pulses.append(ShowPassingFlash(line, time_width=0.5))
+        return AnimationGroup(*pulses, run_time=0.8)
+
+    def _show_deltas(self, l: int) -> Animation:
+        anims = []
+        for j in self.diagram.shown_neurons(l):
+            neuron = self.diagram.get_neuron(l, j)
+            label = self.numbers.tex(
+                f"d{l}[{j},0]", font_size=DELTA_FONT * self.diagram_scale, color=DELTA_COLOR
+            )
+            label.next_to(neuron, DOWN, buff=0.04)
+            self.deltas[(l, j)] = label
+            anims.append(AnimationGroup(neuron.animate.set_stroke(DELTA_COLOR), FadeIn(label)))
+        return LaggedStart(*anims, lag_ratio=0.4)
+
+    def _weight_panel(self, l: int, j: int, k: int) -> VGroup:
+        """``W^(l)`` with the entry boxed, the term of ``z_j`` and the gradient, stacked."""
+        J, K = j + 1, k + 1
+        w = rf"w^{{({l})}}_{{{J}{K}}}"
+        a_k = rf"a^{{({l - 1})}}_{{{K}}}"
+        matrix = TraceMatrix(self.numbers, f"W{l}", WEIGHT_COLOR, font_size=26)
+        label = MathTex(rf"W^{{({l})}} =", font_size=BODY_SIZE, color=WEIGHT_COLOR)
+        matrix_row = VGroup(label, matrix).arrange(RIGHT, buff=0.2)
+        fit_in(matrix_row, PANEL_WIDTH)
+        box = SurroundingRectangle(matrix.get_entry(j, k), color=HIGHLIGHT_COLOR, buff=0.06)
+        matrix_row.add(box)
+
+        z_sum = MathTex(
+            rf"z^{{({l})}}_{{{J}}}",
+            rf"= \sum_k w^{{({l})}}_{{{J}k}} a^{{({l - 1})}}_k + b^{{({l})}}_{{{J}}}",
+            font_size=BODY_SIZE - 4,
+        )
+        z_sum[0].set_color(Z_COLOR)
+        a_name = f"a{l - 1}[{k},0]"
+        a_color = ACTIVATION_COLOR if l > 1 else INPUT_COLOR
+        term = self._product_line(
+            [(w, WEIGHT_COLOR), (a_k, a_color)],
+            [(f"W{l}[{j},{k}]", WEIGHT_COLOR), (a_name, a_color)],
+            f"W{l}[{j},{k}]*{a_name}",
+            TEXT_COLOR,
+            lhs=[(rf"k = {K}:\ ", TEXT_COLOR)],
+            lhs_equals=False,
+        )
+        term.add(SurroundingRectangle(VGroup(term[1], term[2]), color=HIGHLIGHT_COLOR, buff=0.05))
+        z_row = VGroup(z_sum, term).arrange(DOWN, aligned_edge=LEFT, buff=0.15)
+
+        rows = [
+            matrix_row,
+            z_row,
+            self._gradient_line(l, j, k),
+            self._update_line(l, j, k),
+            self._cost_before_after(),
+        ]
+        panel = VGroup(*rows).arrange(DOWN, aligned_edge=LEFT, buff=0.35)
+        fit_in(panel, PANEL_WIDTH)
+        top = self.edge_caption.get_bottom()[1] - 0.3
+        if panel.height > top + config.frame_height / 2 - 0.3:
+            panel.scale_to_fit_height(top + config.frame_height / 2 - 0.3)
+        panel.to_edge(RIGHT, buff=0.4).set_y(top - panel.height / 2)
+        return panel
+
+    def _product_line(
+        self,
+        symbols: list[tuple[str, object]],
+        factors: list[tuple[str, object]],
+        product: str,
+        product_color: object,
+        lhs: list[tuple[str, object]] | None = None,
+        lhs_equals: bool = True,
+    ) -> VGroup:
+        """``lhs = s1 s2 = (v1)(v2) = v``: the symbols, their registered values, the result."""
+        parts: list[Mobject] = []
+        for tex, color in lhs or []:
+            parts.append(MathTex(tex, font_size=BODY_SIZE - 4, color=color))
+        if lhs and lhs_equals:
+            parts.append(MathTex("=", font_size=BODY_SIZE - 4))
+        for tex, color in symbols:
+            parts.append(MathTex(tex, font_size=BODY_SIZE - 4, color=color))
+        parts.append(MathTex("=", font_size=BODY_SIZE - 4))
+        for i, (expr, color) in enumerate(factors):
+            if i:
+                parts.append(MathTex(r"\times", font_size=BODY_SIZE - 4))
+            parts.append(self._paren(expr, color))
+        parts.append(MathTex("=", font_size=BODY_SIZE - 4))
+        parts.append(self.numbers.tex(product, font_size=BODY_SIZE - 4, color=product_color))
+        return VGroup(*parts).arrange(RIGHT, buff=0.13)
+
+    def _paren(self, expression: str, color: object) -> Mobject:
+        """A registered number, in parentheses when negative so signs read clearly."""
+        num = self.numbers.tex(expression, font_size=BODY_SIZE - 4, color=color)
+        if self.numbers.value(expression) >= 0:
+            return num
+        left = MathTex("(", font_size=BODY_SIZE - 4)
+        right = MathTex(")", font_size=BODY_SIZE - 4)
+        return VGroup(left, num, right).arrange(RIGHT, buff=0.03)
+
+    def _gradient_line(self, l: int, j: int, k: int) -> VGroup:
+        J, K = j + 1, k + 1
+        dw = rf"\frac{{\partial C}}{{\partial w^{{({l})}}_{{{J}{K}}}}}"
+        d_j = rf"\delta^{{({l})}}_{{{J}}}"
+        a_k = rf"a^{{({l - 1})}}_{{{K}}}"
+        a_color = ACTIVATION_COLOR if l > 1 else INPUT_COLOR
+        m = self.step.input.shape[1]
+        if m == 1:
+            return self._product_line(
+                [(d_j, DELTA_COLOR), (a_k, a_color)],
+                [(f"d{l}[{j},0]", DELTA_COLOR), (f"a{l - 1}[{k},0]", a_color)],
+                f"dW{l}[{j},{k}]",
+                GRADIENT_COLOR,
+                lhs=[(dw, GRADIENT_COLOR)],
+            )
+        # A batch: the gradient is the mean of δ_j a_k over the samples (BP4).
+        line = VGroup(
+            MathTex(dw, font_size=BODY_SIZE - 4, color=GRADIENT_COLOR),
+            MathTex(rf"= \frac{{1}}{{{m}}} \sum_x {d_j} {a_k} =", font_size=BODY_SIZE - 4),
+            self.numbers.tex(f"dW{l}[{j},{k}]", font_size=BODY_SIZE - 4, color=GRADIENT_COLOR),
+        )
+        return line.arrange(RIGHT, buff=0.1)
+
+    def _update_line(self, l: int, j: int, k: int) -> VGroup:
+        J, K = j + 1, k + 1
+        w = rf"w^{{({l})}}_{{{J}{K}}}"
+        size = BODY_SIZE - 4
+        line = VGroup(
+            MathTex(w, r"\leftarrow", w, r"- \eta \frac{\partial C}{\partial w}", font_size=size),
+            MathTex("=", font_size=size),
+            self._paren(f"W{l}[{j},{k}]", WEIGHT_COLOR),
+            MathTex("-", font_size=size),
+            self.numbers.tex("eta", font_size=size, color=TEXT_COLOR),
+            MathTex(r"\times", font_size=size),
+            self._paren(f"dW{l}[{j},{k}]", GRADIENT_COLOR),
+            MathTex("=", font_size=size),
+            self.numbers.tex(f"Wnext{l}[{j},{k}]", font_size=size, color=WEIGHT_COLOR),
+        ).arrange(RIGHT, buff=0.1)
+        line[0][0].set_color(WEIGHT_COLOR)
+        line[0][2].set_color(WEIGHT_COLOR)
+        return line
+
+    def _cost_before_after(self) -> VGroup:
+        size = BODY_SIZE - 4
+        costs = VGroup(
+            MathTex(r"C \text{ before: }", font_size=size, color=COST_COLOR),
+            self.numbers.tex("loss", font_size=size, color=COST_COLOR),
+            MathTex(r"C \text{ after: }", font_size=size, color=COST_COLOR),
+            self.numbers.tex("loss_after", font_size=size, color=COST_COLOR),
+        ).arrange(RIGHT, buff=0.12)
+        costs[2].shift(0.5 * RIGHT)
+        costs[3].shift(0.5 * RIGHT)
+        return costs
