@@ -215,7 +215,7 @@ def parse_config(data: dict[str, Any], source: str, default_name: str = "") -> C
             f"needs one activation per layer after the input ({L}), got {acts_raw!r}",
         )
     for i, act in enumerate(acts_raw):
-        if act not in ACTIVATIONS:
+        if not isinstance(act, str) or act not in ACTIVATIONS:
             raise r.fail(
                 f"network.activations[{i}]",
                 f"unknown activation {act!r}; choose one of {', '.join(ACTIVATIONS)}",
@@ -225,7 +225,7 @@ def parse_config(data: dict[str, Any], source: str, default_name: str = "") -> C
         raise r.fail("network.activations", "softmax is only allowed on the output layer")
 
     loss = r.get(net, "network", "loss")
-    if loss not in LOSSES:
+    if not isinstance(loss, str) or loss not in LOSSES:
         raise r.fail("network.loss", f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
     if activations[-1] == "softmax" and loss != "cross_entropy":
         raise r.fail(
@@ -334,7 +334,7 @@ def _data(
 ) -> tuple[Array, Array]:
     if "generator" in dat:
         gen = dat["generator"]
-        if gen not in GENERATORS:
+        if not isinstance(gen, str) or gen not in GENERATORS:
             raise r.fail(
                 "data.generator",
                 f"unknown generator {gen!r}; choose one of {', '.join(GENERATORS)}",

@@ -39,12 +39,22 @@ def write_atomically(path: str | Path, write: Callable[[IO[bytes]], None]) -> No
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise BackpropError(str(path), None, f"folder {str(directory)!r} does not exist; create it")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    if path.is_dir():
+        raise BackpropError(str(path), None, "is a folder; give a file name such as trace.json")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise BackpropError(str(path), None, f"cannot write here ({exc.strerror})") from None
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise BackpropError(
+            str(path), None, f"cannot write ({exc.strerror}); nothing was written"
+        ) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -305,7 +315,10 @@ def _npz_to_dict(arrays: Any, source: str) -> dict[str, Any]:
         return np.asarray(arrays[key])
 
     iterations = get("iteration")
-    L = len(doc.get("config", {}).get("network", {}).get("sizes", [])) - 1
+    config = doc.get("config")
+    network = config.get("network") if isinstance(config, dict) else None
+    sizes = network.get("sizes") if isinstance(network, dict) else None
+    L = len(sizes) - 1 if isinstance(sizes, list) else 0
     per_layer = {(l, f): get(f"layer{l + 1}/{f}") for l in range(max(L, 0)) for f in LAYER_FIELDS}
     stacked = {k: get(k) for k in ("loss", "loss_after", "input", "target", "grad_a")}
     for key, arr in [
@@ -340,13 +353,16 @@ def load_trace(path: str | Path) -> Trace:
     if suffix == ".json":
         try:
             doc = json.loads(path.read_text("utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError, OSError, RecursionError) as exc:
             raise BackpropError(
                 source, None, f"not valid JSON, truncated or corrupted ({exc}); re-export it"
             ) from None
         return trace_from_dict(doc, source)
     try:
-        with np.load(path, allow_pickle=False) as arrays:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise BackpropError(source, None, "is a single .npy array, not a .npz trace")
+        with loaded as arrays:
             doc = _npz_to_dict(arrays, source)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise BackpropError(

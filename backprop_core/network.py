@@ -116,19 +116,44 @@ def backprop(
 
 
 def check_finite(g: Gradients, iteration: int, source: str) -> None:
-    """Stop with a clear message the moment training produces NaN or infinity."""
+    """Stop with a clear message the moment training produces NaN or infinity.
+
+    Checks the loss and every ``z`` and ``δ`` (small ``(n_l, m)`` arrays), and names the
+    first culprit in the order the numbers were computed. ``∂C/∂W`` is not scanned here:
+    a non-finite entry of ``W − η ∂C/∂W`` makes the whole row of the next iteration's
+    ``z`` non-finite, so it is caught one iteration later, and :func:`train` checks the
+    final parameters itself. (Scanning every ``∂C/∂W`` cost 5 % of a 784-128-10 run.)
+    """
+    if np.isfinite(g.loss) and all(
+        np.isfinite(z).all() and np.isfinite(d).all() for z, d in zip(g.zs, g.deltas, strict=True)
+    ):
+        return
+    hint = "(training diverged); try a smaller train.learning_rate"
+    for l, z in enumerate(g.zs, start=1):
+        if not np.isfinite(z).all():
+            raise BackpropError(
+                source, f"iteration {iteration}, layer {l}: z", f"is not finite {hint}"
+            )
+    L = len(g.zs)
     if not np.isfinite(g.loss):
         raise BackpropError(
-            source,
-            f"iteration {iteration}: loss",
-            f"became {g.loss} (training diverged); try a smaller train.learning_rate",
+            source, f"iteration {iteration}, layer {L} (output): loss", f"became {g.loss} {hint}"
         )
-    for l, (z, d, w) in enumerate(zip(g.zs, g.deltas, g.nabla_w, strict=True), start=1):
-        for label, arr in (("z", z), ("delta", d), ("dW", w)):
-            if not np.all(np.isfinite(arr)):
+    for l in range(L, 0, -1):
+        if not np.isfinite(g.deltas[l - 1]).all():
+            raise BackpropError(
+                source, f"iteration {iteration}, layer {l}: delta", f"is not finite {hint}"
+            )
+
+
+def _check_parameters(params: Parameters, iteration: int, source: str) -> None:
+    """The final ``W`` and ``b`` must be finite too (see :func:`check_finite`)."""
+    for name, arrays in (("W_next", params[0]), ("b_next", params[1])):
+        for l, p in enumerate(arrays, start=1):
+            if not np.isfinite(p).all():
                 raise BackpropError(
                     source,
-                    f"iteration {iteration}, layer {l}: {label}",
+                    f"iteration {iteration}, layer {l}: {name}",
                     "is not finite (training diverged); try a smaller train.learning_rate",
                 )
 
@@ -147,12 +172,15 @@ def train(
     weights = list(config.weights)
     biases = list(config.biases)
     eta = config.learning_rate
-    for k in range(1, config.iterations + 1):
-        g = backprop(config, weights, biases, config.x, config.y)
-        check_finite(g, k, source)
-        new_weights = [W - eta * nw for W, nw in zip(weights, g.nabla_w, strict=True)]
-        new_biases = [b - eta * nb for b, nb in zip(biases, g.nabla_b, strict=True)]
-        if on_step is not None:
-            on_step(k, g, (weights, biases), (new_weights, new_biases))
-        weights, biases = new_weights, new_biases
+    # Overflow is reported by check_finite as one clear error, not as NumPy warnings.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for k in range(1, config.iterations + 1):
+            g = backprop(config, weights, biases, config.x, config.y)
+            check_finite(g, k, source)
+            new_weights = [W - eta * nw for W, nw in zip(weights, g.nabla_w, strict=True)]
+            new_biases = [b - eta * nb for b, nb in zip(biases, g.nabla_b, strict=True)]
+            if on_step is not None:
+                on_step(k, g, (weights, biases), (new_weights, new_biases))
+            weights, biases = new_weights, new_biases
+    _check_parameters((weights, biases), config.iterations, source)
     return weights, biases

@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 from backprop_core import __version__
 from backprop_core.config import Config
+from backprop_core.errors import BackpropError
 from backprop_core.network import Gradients, Parameters, backprop, cost, feedforward, train
 
 Array = NDArray[np.float64]
@@ -194,7 +195,14 @@ def run(
 
     final = train(config, on_step=record, source=source)
     if pending is not None:
-        last = cost(config, feedforward(config, *final, config.x), config.y)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            last = cost(config, feedforward(config, *final, config.x), config.y)
+        if not np.isfinite(last):
+            raise BackpropError(
+                source,
+                f"iteration {config.iterations}, layer {config.num_layers} (output): loss_after",
+                f"became {last} (training diverged); try a smaller train.learning_rate",
+            )
         steps.append(_step(*pending, config, last))
     if config.every != every:
         config = replace(config, every=every)
