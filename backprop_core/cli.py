@@ -231,3 +231,60 @@ def handout_cmd(
         f"Wrote the {kind} of iteration {handout.iteration} ({numbers} numbers) to {out}.",
         highlight=False,
     )
+
+
+@cli.command("lecture")
+@click.argument("lecture_file", metavar="[FILE]", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "-q",
+    "--quality",
+    type=click.Choice(["l", "m", "h", "p", "k"]),
+    default="l",
+    show_default=True,
+    help="manim's quality: l 480p15, m 720p30, h 1080p60, p 1440p60, k 2160p60.",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Parts rendered at a time (default: the number of cores).",
+)
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("media/lecture"),
+    show_default=True,
+    help="Output folder.",
+)
+@click.option("--force", is_flag=True, help="Re-render every part, ignoring the part cache.")
+def lecture_cmd(
+    lecture_file: Path | None, quality: str, jobs: int | None, out: Path, force: bool
+) -> None:
+    """Render a lecture's parts with manim and join them: video, subtitles, chapters,
+    stills and a preview GIF. Without FILE, the default lecture."""
+    from backprop_anim import lecture as lec
+
+    lecture = lec.load_lecture(lecture_file)
+    for name in lecture.skipped:
+        err_console.print(f"note: scene {name!r} does not exist yet; left out", highlight=False)
+    with lec.ProgressBoard(lecture, err_console) as board:
+        result = lec.build_lecture(lecture, out, quality, jobs, on_event=board.event, force=force)
+    for line in lec.iter_outputs(result):
+        console.print(line, highlight=False, markup=False)
+    if result.failed:
+        names = ", ".join(r.part.name for r in result.failed)
+        err_console.print(
+            f"backprop: {len(result.failed)} part(s) failed ({names}); finished parts are in "
+            f"{out / 'parts'}; {out / 'lecture.mp4'} was not updated",
+            highlight=False,
+            markup=False,
+        )
+        sys.exit(1)
+    console.print(
+        f"Wrote {out / 'lecture.mp4'} ({result.join}), lecture.srt, chapters.txt, stills/ and "
+        f"preview.gif in {result.seconds:.1f} s.",
+        highlight=False,
+        markup=False,
+    )
