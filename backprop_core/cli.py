@@ -96,13 +96,16 @@ def trace_cmd(preset: str | None, config_path: Path | None, out: Path, every: in
     else:
         trace = run(config, every=every, source=source)
     save_trace(trace, out)
-    console.print(summary(trace, out), highlight=False)
+    console.print(summary(trace, out), highlight=False, soft_wrap=True)
 
 
 def matrix_table(title: str, m: np.ndarray, decimals: int, limit: int = 8) -> Table:
     """A rich table of a matrix, elided to ``limit`` rows and columns with ``…``."""
     rows, cols = m.shape
-    table = Table(title=f"{title}  ({rows}×{cols})", show_header=False, title_justify="left")
+    full_title = f"{title}  ({rows}×{cols})"
+    table = Table(
+        title=full_title, show_header=False, title_justify="left", min_width=len(full_title)
+    )
 
     def pick(n: int) -> list[int | None]:
         return list(range(n)) if n <= limit else [*range(limit - 2), None, n - 1]
@@ -158,6 +161,7 @@ def check_cmd(preset: str | None, config_path: Path | None) -> None:
         f"{verdict}: worst relative error {result.worst:.3g} at {result.where} over "
         f"{result.count} parameters (tolerance {TOLERANCE:g})",
         highlight=False,
+        soft_wrap=True,
     )
     if not result.ok:
         sys.exit(1)
