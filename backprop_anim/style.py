@@ -78,3 +78,14 @@ BODY_SIZE = 32
 SMALL_SIZE = 24
 MATRIX_ENTRY_SIZE = 30
 BUFF = 0.25
+
+# Heatmaps and decision regions (scenes/training.py).
+HEATMAP_ZERO_COLOR: ManimColor = ManimColor("#1C1C1C")
+"""Heatmap colour of 0; values fade from it to POSITIVE_COLOR or NEGATIVE_COLOR."""
+HEATMAP_MAX_CELLS = 10
+"""Heatmaps of wider matrices show first entries, a gap and the last (a fixed budget,
+so a frame costs about the same whatever the layer width)."""
+CLASS_COLORS: tuple[ManimColor, ManimColor] = (ManimColor("#C45BAA"), GOLD_C)
+"""Decision regions and data points: label 0, label 1 (1 is the target colour)."""
+REGION_OPACITY = 0.55
+"""How strongly the regions are tinted (data points are drawn at full colour over them)."""
