@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from manim import DOWN, LEFT, ManimColor, MathTex, Matrix, VGroup
+from manim import DOWN, LEFT, RIGHT, ManimColor, MathTex, Matrix, Square, VGroup
 
 from backprop_anim.elide import Index, visible_indices
 from backprop_anim.numbers import NumberRegistry
-from backprop_anim.style import MATRIX_ENTRY_SIZE, MAX_BATCH, MAX_COLS, MAX_ROWS, SMALL_SIZE
+from backprop_anim.style import LEGEND, MATRIX_ENTRY_SIZE, MAX_BATCH, MAX_COLS, MAX_ROWS, SMALL_SIZE
 
 
 def shape_tex(rows: int, cols: int) -> str:
@@ -64,6 +64,8 @@ class TraceMatrix(Matrix):
         self.row_indices: list[Index] = visible_indices(value.shape[0], max_rows or MAX_ROWS)
         self.col_indices: list[Index] = visible_indices(value.shape[1], max_cols or default_cols)
         self.quantity = name
+        self.quantity_color: ManimColor = color
+        """The quantity's colour (entries, brackets, symbol); ``self.color`` is manim's."""
         self.transposed = transpose
         cells = [[self._cell(i, j, numbers) for j in self.col_indices] for i in self.row_indices]
         super().__init__(
@@ -108,6 +110,16 @@ class TraceMatrix(Matrix):
     def has_entry(self, i: int, j: int) -> bool:
         return (i, j) in self._entry_at
 
+    def get_number_entries(self) -> list[MathTex]:
+        """The shown numbers (no ``⋮``/``⋯``), row by row."""
+        return list(self._entry_at.values())
+
+    def get_shell(self) -> VGroup:
+        """Brackets and ellipses: the matrix before its numbers are filled in."""
+        numbers = set(map(id, self._entry_at.values()))
+        dots = [e for e in self.get_entries() if id(e) not in numbers]
+        return VGroup(*self.get_brackets(), *dots)
+
     def shape_badge(self, font_size: float = SMALL_SIZE) -> MathTex:
         """The true shape, ``n×m``, placed under the matrix."""
         badge = MathTex(shape_tex(*self.true_shape), font_size=font_size, color=self.color)
@@ -115,11 +127,24 @@ class TraceMatrix(Matrix):
 
     def name_label(self, tex: str, font_size: float = SMALL_SIZE + 6) -> MathTex:
         """The quantity's symbol, placed left of the matrix."""
-        return MathTex(tex, font_size=font_size, color=self.color).next_to(self, LEFT, buff=0.15)
+        return MathTex(tex, font_size=font_size, color=self.quantity_color).next_to(
+            self, LEFT, buff=0.15
+        )
+
+
+def color_legend(font_size: float = SMALL_SIZE) -> VGroup:
+    """The colour of every quantity (:data:`~backprop_anim.style.LEGEND`), in one row."""
+    items = VGroup()
+    for tex, color in LEGEND:
+        swatch = Square(side_length=0.18, color=color, fill_opacity=1.0, stroke_width=0)
+        items.add(
+            VGroup(swatch, MathTex(tex, font_size=font_size, color=color)).arrange(RIGHT, buff=0.08)
+        )
+    return items.arrange(RIGHT, buff=0.35)
 
 
 def labelled(matrix: TraceMatrix, tex: str) -> VGroup:
     """``matrix`` with its symbol over it and its true shape under it."""
-    label = MathTex(tex, font_size=SMALL_SIZE + 6, color=matrix.color)
+    label = MathTex(tex, font_size=SMALL_SIZE + 6, color=matrix.quantity_color)
     label.next_to(matrix, direction=[0, 1, 0], buff=0.15)
     return VGroup(label, matrix, matrix.shape_badge())

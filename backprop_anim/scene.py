@@ -20,6 +20,10 @@ class TraceScene(Scene):
     """
 
     default_preset = "delta-demo"
+    hold_for_narration = False
+    """If true, a beat does not end before its subcaption has been shown in full (the
+    next beat waits for it), so subcaptions never overlap; call :meth:`finish_beats` at
+    the end of ``construct()``."""
     inputs: SceneInputs
     numbers: NumberRegistry
 
@@ -28,6 +32,7 @@ class TraceScene(Scene):
         self.inputs = inputs_or_exit(self.default_preset)
         self.numbers = NumberRegistry(self.inputs.trace, self.inputs.step, self.inputs.decimals)
         self.beats: list[str] = []
+        self._narration_end: float | None = None
 
     @property
     def trace(self):  # type: ignore[no-untyped-def]
@@ -39,8 +44,16 @@ class TraceScene(Scene):
 
     def beat(self, name: str, narration: str, duration: float | None = None) -> None:
         """Start a beat: a new section named ``name`` and its subcaption."""
+        self.finish_beats()
         self.beats.append(name)
         self.next_section(name)
         if duration is None:
             duration = max(2.0, len(narration.split()) / WORDS_PER_SECOND)
         self.add_subcaption(narration, duration=duration)
+        self._narration_end = self.time + duration
+
+    def finish_beats(self) -> None:
+        """With :attr:`hold_for_narration`, wait until the current subcaption has ended."""
+        end = getattr(self, "_narration_end", None)
+        if self.hold_for_narration and end is not None and end - self.time > 0.05:
+            self.wait(end - self.time)
