@@ -456,3 +456,36 @@ def test_zip_members_are_the_documented_arrays(delta_demo: Trace, tmp_path: Path
     expected = {"meta", "losses", "iteration", "loss", "loss_after", "input", "target", "grad_a"}
     expected |= {f"layer{l}/{f}" for l in (1, 2) for f in LAYER_FIELDS}
     assert names == {f"{n}.npy" for n in expected}
+
+
+def test_readers_ignore_fields_they_do_not_know(delta_demo: Trace, tmp_path: Path) -> None:
+    """Adding fields is backward compatible (docs/trace-format.md, Versioning)."""
+
+    def add(doc: dict[str, Any]) -> None:
+        doc["generator"] = "some other tool"
+        doc["steps"][0]["note"] = "hello"
+        doc["steps"][0]["layers"][1]["dz_norm"] = [[1.0]]
+
+    path = edit_json(saved(delta_demo, tmp_path / "t.json"), add)
+    assert load_trace(path) == delta_demo
+    path = rewrite_npz(saved(delta_demo, tmp_path / "t.npz"), lambda a: a.update(extra=np.zeros(3)))
+    assert load_trace(path) == delta_demo
+
+
+def test_the_documented_reading_snippets_work(delta_demo: Trace, tmp_path: Path) -> None:
+    """The plain-json and plain-npz reading examples of docs/trace-format.md."""
+    save_trace(delta_demo, tmp_path / "t.json")
+    save_trace(delta_demo, tmp_path / "t.npz")
+    doc = json.loads((tmp_path / "t.json").read_text())
+    step = doc["steps"][0]
+    W1 = np.array(step["layers"][0]["W"])
+    x = np.array(step["input"])
+    z = np.array(step["layers"][0]["z"])
+    assert np.allclose(z, W1 @ x + np.array(step["layers"][0]["b"]))
+    with np.load(tmp_path / "t.npz", allow_pickle=False) as f:
+        meta = json.loads(str(f["meta"]))
+        assert set(meta) == {"format", "version", "package_version", "seed", "config"}
+        assert f["layer1/dW"][0].shape == (3, 2)
+        assert f["meta"].dtype.kind == "U"
+    assert (tmp_path / "t.json").read_bytes().endswith(b"}\n")
+    assert b" " not in (tmp_path / "t.json").read_bytes().split(b'"steps"')[1]
