@@ -77,6 +77,9 @@ rendering it, which costs more on a first render than the cache saves, and our p
 cache already skips unchanged parts, so parts render with ``--disable_caching``.
 """
 
+CACHE_FORMAT = "parts-v2"
+"""Bumped when a cache entry's layout or meaning changes (this file is not in the key)."""
+
 NOT_RENDERED = frozenset(
     {"lecture.py", "slides.py", "cli.py", "__main__.py", "handout.py", "gradcheck.py"}
 )
@@ -321,7 +324,7 @@ def part_key(part: Part, quality: str, cwd: Path) -> str:
     def add(label: str, data: bytes) -> None:
         h.update(label.encode() + b"\0" + len(data).to_bytes(8, "big") + data)
 
-    add("version", f"{__version__} manim {_manim_version()} cache {MANIM_CACHE}".encode())
+    add("version", f"{__version__} manim {_manim_version()} {CACHE_FORMAT} {MANIM_CACHE}".encode())
     add("scene", part.scene.read_bytes())
     for f in _kit_files():
         add(f"kit {f.name}", f.read_bytes())
@@ -560,10 +563,10 @@ def _collect(work: Path, entry: Path, quality: str, animations: int, seconds: fl
         clip = f"{i:03d}.mp4"
         shutil.move(str(video.parent / "sections" / s["video"]), tmp / "sections" / clip)
         still = f"{i:03d}.png"
-        last_frame(tmp / "sections" / clip).save(tmp / "stills" / still)
+        section_still(tmp / "sections" / clip).save(tmp / "stills" / still)
         sections.append(Section(str(s["name"]), clip, int(s["nb_frames"]), still))
     if not sections:  # a scene without sections is one section
-        last_frame(tmp / "video.mp4").save(tmp / "stills" / "000.png")
+        section_still(tmp / "video.mp4").save(tmp / "stills" / "000.png")
         sections.append(Section(scene_class, "", frames, "000.png"))
     media = PartMedia(entry, scene_class, fps, frames, sections, animations, seconds, has_srt)
     (tmp / "meta.json").write_text(json.dumps(media.to_json(), indent=2), "utf-8")
@@ -581,10 +584,51 @@ def render_parts(
     on_event: Callable[[Part, str, int], None] | None = None,
     force: bool = False,
 ) -> list[PartResult]:
-    """Render ``parts`` ``jobs`` at a time (threads waiting on manim processes)."""
+    """Render ``parts`` ``jobs`` at a time (threads waiting on manim processes).
+
+    Parts start longest first, by their last render time (unknown parts first): with two
+    workers the long delta part then overlaps all the short ones instead of starting
+    last and running alone. Results come back in lecture order.
+    """
+    history = _load_times(cache)
+    expected = {p.index: history.get(_time_key(p, quality), float("inf")) for p in parts}
+    order = sorted(parts, key=lambda p: -expected[p.index])
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(render_part, p, quality, cache, cwd, on_event, force) for p in parts]
-        return [f.result() for f in futures]
+        futures = {
+            p.index: pool.submit(render_part, p, quality, cache, cwd, on_event, force)
+            for p in order
+        }
+        results = [futures[p.index].result() for p in parts]
+    for r in results:
+        if r.status == "rendered":
+            history[_time_key(r.part, quality)] = round(r.seconds, 2)
+    _save_times(cache, history)
+    return results
+
+
+def _time_key(part: Part, quality: str) -> str:
+    return f"{part.scene} -q{quality}"
+
+
+def _load_times(cache: Path) -> dict[str, float]:
+    try:
+        data = json.loads((cache / "times.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): float(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def _save_times(cache: Path, times: dict[str, float]) -> None:
+    cache.mkdir(parents=True, exist_ok=True)
+    _write_text(cache / "times.json", json.dumps(times, indent=1, sort_keys=True))
+
+
+def default_jobs() -> int:
+    """The cores this process may use (manim renders a part on one core)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 # --- reading and joining videos (PyAV) -----------------------------------------------------
@@ -596,7 +640,7 @@ def video_frames(path: Path) -> tuple[Fraction, int]:
 
     with av.open(str(path)) as c:
         s = c.streams.video[0]
-        rate = Fraction(s.average_rate or s.base_rate or 0)
+        rate = Fraction(s.base_rate or s.average_rate or 0)
         frames = s.frames or sum(1 for _ in c.demux(s) if _.size)
         return rate, int(frames)
 
@@ -619,6 +663,51 @@ def last_frame(path: Path) -> Any:
         return frame.to_image()  # type: ignore[no-untyped-call]
 
 
+STILL_INK = 0.9
+"""A section's still is its last frame holding at least this share of the section's
+fullest frame's ink (non-background pixels); see :func:`section_still`."""
+
+
+def _luma(frame: Any) -> Any:
+    """The luma plane sampled every 4th pixel (no colour conversion: this runs on every
+    frame of every section)."""
+    import numpy as np
+
+    plane = frame.planes[0]
+    luma = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
+    return luma[::4, : plane.width : 4].astype(np.int16)
+
+
+def section_still(path: Path) -> Any:
+    """The still of a section: its finished board, usually its last frame.
+
+    A beat often ends by fading its board out, and a still caught mid-transform shows
+    half-moved symbols; neither makes a slide or a thumbnail. So the still is the last
+    *settled* frame (the same as the frame before it: a hold or the end of an animation)
+    whose ink (non-background pixels) is at least :data:`STILL_INK` of the fullest
+    settled frame; without settled frames, the same rule over all frames. One pass: the
+    latest frame above the threshold of the fullest frame *so far* is, at the end, the
+    latest above the final threshold (a later, fuller frame would have replaced it).
+    """
+    import av
+
+    best: dict[bool, tuple[float, Any]] = {}  # settled? -> (top ink so far, chosen frame)
+    previous = None
+    with av.open(str(path)) as c:
+        for frame in c.decode(video=0):
+            luma = _luma(frame)
+            settled = previous is not None and float(abs(luma - previous).mean()) < 0.02
+            previous = luma
+            ink = float((luma > 32).mean())
+            for kind in {settled, False}:
+                top, chosen = best.get(kind, (0.0, None))
+                top = max(top, ink)
+                best[kind] = (top, frame if ink >= STILL_INK * top else chosen)
+    if not best:
+        raise ValueError(f"{path} has no frames")
+    return best.get(True, best[False])[1].to_image()
+
+
 def _signature(stream: Any) -> tuple[Any, ...]:
     cc = stream.codec_context
     return (
@@ -626,7 +715,7 @@ def _signature(stream: Any) -> tuple[Any, ...]:
         cc.width,
         cc.height,
         cc.pix_fmt,
-        Fraction(stream.average_rate or 0),
+        Fraction(stream.base_rate or 0),
         stream.time_base,
         bytes(cc.extradata or b""),
     )
@@ -670,17 +759,21 @@ def _remux(containers: Sequence[Any], streams: Sequence[Any], output: Any) -> No
             continue
         start = min(p.pts for p in packets if p.pts is not None)
         end = max(p.pts + (p.duration or 0) for p in packets if p.pts is not None)
+        # A part lasts its frame count at the nominal rate (the last frame's packet may be
+        # a few ticks short), so part starts here agree with the subtitles and chapters.
+        ticks = len(packets) / (Fraction(s.base_rate or 1) * s.time_base)
+        length = int(ticks) if ticks.denominator == 1 else end - start
         for p in packets:
             p.pts = p.pts - start + offset
             p.dts = p.dts - start + offset
             p.stream = ostream
             output.mux(p)
-        offset += end - start
+        offset += length
 
 
 def _reencode(containers: Sequence[Any], streams: Sequence[Any], output: Any) -> None:
     first = streams[0]
-    rate = Fraction(first.average_rate or 15)
+    rate = Fraction(first.base_rate or 15)
     ostream = output.add_stream("libx264", rate=rate)
     ostream.width = first.codec_context.width
     ostream.height = first.codec_context.height
@@ -821,7 +914,7 @@ def preview_gif(
     images = []
     with av.open(str(video)) as c:
         s = c.streams.video[0]
-        rate = float(s.average_rate or 15)
+        rate = float(s.base_rate or 15)
         step = max(1, round(rate / fps))
         first = int(start * rate)
         count = int(seconds * rate)
@@ -933,7 +1026,7 @@ def build_lecture(
     if quality not in QUALITIES:
         raise BackpropError(None, "--quality", f"must be one of {', '.join(QUALITIES)}")
     cwd = Path.cwd() if cwd is None else cwd
-    jobs = jobs or os.cpu_count() or 1
+    jobs = jobs or default_jobs()
     started = time.perf_counter()
     cache = out / ".cache"
     results = render_parts(lecture.parts, quality, jobs, cache, cwd, on_event, force)
