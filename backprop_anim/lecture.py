@@ -81,7 +81,15 @@ CACHE_FORMAT = "parts-v2"
 """Bumped when a cache entry's layout or meaning changes (this file is not in the key)."""
 
 NOT_RENDERED = frozenset(
-    {"lecture.py", "slides.py", "cli.py", "__main__.py", "handout.py", "gradcheck.py"}
+    {
+        "lecture.py",
+        "narration.py",
+        "slides.py",
+        "cli.py",
+        "__main__.py",
+        "handout.py",
+        "gradcheck.py",
+    }
 )
 """Source files no scene's frames depend on (left out of :func:`part_key`)."""
 
@@ -522,6 +530,7 @@ def render_part(
     log_path.write_text(log, "utf-8")
     seconds = time.perf_counter() - started
     if code != 0:
+        shutil.rmtree(work, ignore_errors=True)  # partial movies; the log says why
         notify(part, "failed", animations)
         return PartResult(part, "failed", None, seconds, failure_reason(log), log_path)
     try:
@@ -586,13 +595,18 @@ def render_parts(
 ) -> list[PartResult]:
     """Render ``parts`` ``jobs`` at a time (threads waiting on manim processes).
 
-    Parts start longest first, by their last render time (unknown parts first): with two
-    workers the long delta part then overlaps all the short ones instead of starting
-    last and running alone. Results come back in lecture order.
+    Parts start longest first (the classic longest-processing-time rule), by their last
+    render time; parts never rendered go first, largest scene file first (a rough proxy
+    for length). With two workers the long delta part then overlaps all the short ones
+    instead of starting last and running alone. Results come back in lecture order.
     """
     history = _load_times(cache)
-    expected = {p.index: history.get(_time_key(p, quality), float("inf")) for p in parts}
-    order = sorted(parts, key=lambda p: -expected[p.index])
+
+    def expected(p: Part) -> tuple[bool, float]:
+        known = history.get(_time_key(p, quality))
+        return (known is not None, -(known if known is not None else p.scene.stat().st_size))
+
+    order = sorted(parts, key=expected)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {
             p.index: pool.submit(render_part, p, quality, cache, cwd, on_event, force)
@@ -963,8 +977,11 @@ class LectureResult:
         return [r for r in self.results if r.status == "failed"]
 
 
-def assemble(lecture: Lecture, results: Sequence[PartResult], out: Path) -> tuple[str, list[Path]]:
-    """Write the joined video, subtitles, chapters, stills and preview into ``out``."""
+def assemble(
+    lecture: Lecture, results: Sequence[PartResult], out: Path, narrate: bool = False
+) -> tuple[str, list[Path]]:
+    """Write the joined video, subtitles, chapters, stills and preview into ``out``;
+    with ``narrate``, the subtitles spoken by espeak-ng become the video's audio track."""
     media = [r.media for r in results if r.media is not None]
     parts = [r.part for r in results if r.media is not None]
     out.mkdir(parents=True, exist_ok=True)
@@ -981,7 +998,13 @@ def assemble(lecture: Lecture, results: Sequence[PartResult], out: Path) -> tupl
     line = timeline(media)
     join = join_videos([m.video for m in media], out / "lecture.mp4")
     written.append(out / "lecture.mp4")
-    _write_text(out / "lecture.srt", compose_srt(joined_subtitles(media, line)))
+    subs = joined_subtitles(media, line)
+    if narrate:
+        from backprop_anim.narration import narrate as speak_into
+
+        speak_into(out / "lecture.mp4", [(s.start, s.end, s.text) for s in subs], line.total)
+        join += " + narration"
+    _write_text(out / "lecture.srt", compose_srt(subs))
     _write_text(out / "chapters.txt", chapters(parts, media, line))
     written += [out / "lecture.srt", out / "chapters.txt"]
     stills = out / "stills"
@@ -1020,6 +1043,7 @@ def build_lecture(
     cwd: Path | None = None,
     on_event: Callable[[Part, str, int], None] | None = None,
     force: bool = False,
+    narrate: bool = False,
 ) -> LectureResult:
     """Render (or reuse) every part, then assemble the outputs; never raises for a failed
     part: failures are in the result, finished parts are kept in ``out/parts``."""
@@ -1030,7 +1054,7 @@ def build_lecture(
     started = time.perf_counter()
     cache = out / ".cache"
     results = render_parts(lecture.parts, quality, jobs, cache, cwd, on_event, force)
-    join, written = assemble(lecture, results, out)
+    join, written = assemble(lecture, results, out, narrate)
     return LectureResult(results, out, time.perf_counter() - started, join, written)
 
 

@@ -263,18 +263,34 @@ def handout_cmd(
     help="Output folder.",
 )
 @click.option("--force", is_flag=True, help="Re-render every part, ignoring the part cache.")
+@click.option(
+    "--narrate",
+    is_flag=True,
+    help="Read the subtitles with espeak-ng into the video's audio track (a draft voice).",
+)
 def lecture_cmd(
-    lecture_file: Path | None, quality: str, jobs: int | None, out: Path, force: bool
+    lecture_file: Path | None,
+    quality: str,
+    jobs: int | None,
+    out: Path,
+    force: bool,
+    narrate: bool,
 ) -> None:
     """Render a lecture's parts with manim and join them: video, subtitles, chapters,
     stills and a preview GIF. Without FILE, the default lecture."""
     from backprop_anim import lecture as lec
 
     lecture = lec.load_lecture(lecture_file)
+    if narrate:
+        from backprop_anim.narration import check_espeak
+
+        check_espeak()
     for name in lecture.skipped:
         err_console.print(f"note: scene {name!r} does not exist yet; left out", highlight=False)
     with lec.ProgressBoard(lecture, err_console) as board:
-        result = lec.build_lecture(lecture, out, quality, jobs, on_event=board.event, force=force)
+        result = lec.build_lecture(
+            lecture, out, quality, jobs, on_event=board.event, force=force, narrate=narrate
+        )
     for line in lec.iter_outputs(result):
         console.print(line, highlight=False, markup=False)
     if result.failed:

@@ -1,0 +1,117 @@
+"""How fast is ``backprop lecture``? The default lecture at ``-ql`` with 1 and 2 workers.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/lecture.py                 # the default lecture
+    .venv/bin/python benchmarks/lecture.py --touch delta   # which part to edit in run 3
+
+The scene files of the default lecture (those that exist) are copied into a temporary
+folder, so the benchmark can edit one without touching the checkout, and a lecture file
+naming the copies is written there. Then three runs, each timed from the outside (the
+whole command: renders, joining, stills, GIF):
+
+1. ``-j 1`` into an empty output folder: every part renders, one after the other;
+2. ``-j 2`` into another empty output folder: every part renders, two at a time;
+3. one part's scene file gets a comment appended, then ``-j 2`` into run 2's folder:
+   only that part renders again, the others come from the part cache.
+
+Goals from issue 6: run 1 / run 2 ≥ 1.7 on 2 cores, and run 3 ≤ that part's own render
+time (from run 1) + 10 %. The machine's load average is printed beside every run: on a
+shared machine the ratio says as much about the neighbours as about the code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from backprop_anim import lecture as lec
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def timed_run(lecture: lec.Lecture, out: Path, jobs: int) -> tuple[float, lec.LectureResult]:
+    started = time.perf_counter()
+    result = lec.build_lecture(lecture, out, "l", jobs, cwd=ROOT)
+    return time.perf_counter() - started, result
+
+
+def describe(
+    name: str, seconds: float, result: lec.LectureResult, before: str
+) -> dict[str, object]:
+    parts = {r.part.name: (r.status, round(r.seconds, 1)) for r in result.results}
+    print(f"{name}: {seconds:7.1f} s   load before {before}, after {load()}")
+    for part, (status, t) in parts.items():
+        print(f"    {part:<14} {status:<8} {t:7.1f} s")
+    for r in result.failed:
+        print(f"    {r.part.name} failed: {r.reason}")
+    return {"seconds": round(seconds, 2), "load_before": before, "parts": parts}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--touch", default="network", help="scene edited before run 3")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args()
+    os.chdir(ROOT)
+    tmp = Path(tempfile.mkdtemp(prefix="lecture-bench-"))
+    try:
+        default = lec.load_lecture(None, cwd=ROOT)
+        (tmp / "scenes").mkdir()
+        lines = [f"title = {json.dumps(default.title)}"]
+        for p in default.parts:
+            shutil.copy(p.scene, tmp / "scenes" / p.scene.name)
+            lines += [
+                "[[parts]]",
+                f'scene = "scenes/{p.scene.name}"',
+                f"title = {json.dumps(p.title)}",
+            ]
+        (tmp / "lecture.toml").write_text("\n".join(lines) + "\n")
+        lecture = lec.load_lecture(tmp / "lecture.toml", cwd=ROOT)
+        print(
+            f"parts: {', '.join(p.name for p in lecture.parts)}; skipped: {list(default.skipped)}"
+        )
+        print(f"cores available: {lec.default_jobs()}, manim cache: {lec.MANIM_CACHE}")
+        report: dict[str, object] = {}
+
+        before = load()
+        t1, r1 = timed_run(lecture, tmp / "out-j1", 1)
+        report["j1"] = describe("run 1, -j 1", t1, r1, before)
+
+        before = load()
+        t2, r2 = timed_run(lecture, tmp / "out-j2", 2)
+        report["j2"] = describe("run 2, -j 2", t2, r2, before)
+        print(f"speed-up -j 2 over -j 1: {t1 / t2:.2f}x (goal >= 1.7)")
+
+        touched = next(p for p in lecture.parts if p.scene.stem == args.touch)
+        touched.scene.write_text(touched.scene.read_text() + "\n# touched by the benchmark\n")
+        before = load()
+        t3, r3 = timed_run(lecture, tmp / "out-j2", 2)
+        report["touched"] = describe(f"run 3, {args.touch} touched, -j 2", t3, r3, before)
+        own = next(r.seconds for r in r1.results if r.part == touched)
+        print(
+            f"run 3 / {args.touch}'s own render time in run 1: {t3:.1f} / {own:.1f} s = "
+            f"{t3 / own:.2f} (goal <= 1.10)"
+        )
+        report["ratio_j1_j2"] = round(t1 / t2, 3)
+        report["touched_over_own"] = round(t3 / own, 3)
+        print(json.dumps(report))
+    finally:
+        if args.keep:
+            print(f"kept {tmp}", file=sys.stderr)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
