@@ -189,6 +189,7 @@ class TrainingScene(TraceScene):
             axis_config={"include_ticks": False, "color": TEXT_COLOR, "stroke_width": 2},
         )
         self.axes = axes
+        self.curve: list[VMobject] = []
         self.curve_dot = Dot(self._curve_point(k0), radius=0.06, color=COST_COLOR)
         size = SMALL_SIZE
         last = self.shown[-1]
@@ -245,10 +246,10 @@ class TrainingScene(TraceScene):
         rows: list[list[Mobject]] = [[], [], [], []]
         for l, r in enumerate(first.layers, start=1):
             w = Heatmap(
-                r.W, self.numbers.value("W_scale"), max_width=box, max_height=box, max_cell=0.6
+                r.W, self.numbers.value("W_scale"), max_width=box, max_height=box, max_cell=0.9
             )
             g = Heatmap(
-                r.dW, self.numbers.value("dW_scale"), max_width=box, max_height=box, max_cell=0.6
+                r.dW, self.numbers.value("dW_scale"), max_width=box, max_height=box, max_cell=0.9
             )
             heatmaps += [(l, "W", w), (l, "dW", g)]
             rows[0].append(MathTex(rf"W^{{({l})}}", font_size=SMALL_SIZE, color=WEIGHT_COLOR))
@@ -295,8 +296,10 @@ class TrainingScene(TraceScene):
         """Everything that changes from shown iteration ``previous`` to ``k``."""
         step = self.trace.step(k)
         counter = self._counter(k).move_to(self.counter, aligned_edge=LEFT)
+        segment = self._segment(previous, k)
+        self.curve.append(segment)
         anims: list[Animation] = [
-            Create(self._segment(previous, k)),
+            Create(segment),
             self.curve_dot.animate.move_to(self._curve_point(k)),
             ReplacementTransform(self.counter, counter),
         ]
