@@ -29,7 +29,8 @@ finished parts are assembled into ``OUT``:
 - ``chapters.txt``: ``HH:MM:SS title`` for every part and every section;
 - ``stills/``: the last frame of every section, as PNG;
 - ``preview.gif``: a few seconds of the delta part, small, for a course page;
-- ``parts/``: each part's own video and subtitles.
+- ``parts/``: each part's own video and subtitles;
+- ``slides/``: a manim-slides presentation, one slide per section (:mod:`backprop_anim.slides`).
 
 This module does not import manim (it only reads manim's outputs, with PyAV and Pillow),
 so ``backprop lecture --help`` is instant and ``backprop_core`` stays manim-free.
@@ -497,9 +498,13 @@ def render_part(
         return PartResult(part, "failed", reason=f"cannot read an input: {exc}")
     entry = cache / "parts" / f"{part.name}-{key}"
     if not force and (entry / "meta.json").is_file():
-        media = PartMedia.load(entry)
-        notify(part, "cached", media.animations)
-        return PartResult(part, "cached", media, time.perf_counter() - started)
+        try:
+            media = PartMedia.load(entry)
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # a damaged entry: render again
+        else:
+            notify(part, "cached", media.animations)
+            return PartResult(part, "cached", media, time.perf_counter() - started)
 
     work = cache / "work" / part.name
     shutil.rmtree(work, ignore_errors=True)
@@ -1015,6 +1020,9 @@ def assemble(
             slug = re.sub(r"[^A-Za-z0-9]+", "-", sec.name).strip("-").lower() or "section"
             _copy(m.folder / "stills" / sec.still, stills / f"{p.name}-{i + 1:02d}-{slug}.png")
     written.append(stills)
+    from backprop_anim.slides import write_presentation
+
+    written.append(write_presentation(media, out / "slides"))
     k = next((i for i, p in enumerate(parts) if p.scene.stem == PREVIEW_SCENE), 0)
     secs = line.section_starts[k]
     start = (secs[1] - line.part_starts[k]) if len(secs) > 1 else 0.0
