@@ -1,0 +1,184 @@
+"""``scenes/training.py``: construct smoke tests, golden frames and the -ql render.
+
+What is shown must follow the trace: the counter and loss numbers (registry), the loss
+curve's points, the heatmap colours of every shown cell (the colour scale applied to the
+trace value), the edges (sign and size of the weights), the decision regions.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from manim import TexTemplate
+from manim.utils.testing.frames_comparison import frames_comparison
+from scene_harness import (
+    ROOT,
+    assert_numbers_match_trace,
+    load_scene_module,
+    run_scene,
+    scene_class,
+)
+from test_network_scene import wide_config
+
+from backprop_anim.diagram import edge_style
+from backprop_anim.heatmap import LEVELS, value_color
+from backprop_anim.regions import region_bands, region_color
+from backprop_core.regions import decision_grid, grid_points
+
+__module_test__ = "training"
+
+BEATS = ["run", "heatmaps", "training", "result"]
+TEX_TEMPLATE = str(ROOT / "backprop_anim" / "tex_template.tex")
+GOLDEN = {"tex_template": TexTemplate.from_file(TEX_TEMPLATE)}
+TrainingScene = scene_class(load_scene_module("training"))
+training_module = sys.modules[TrainingScene.__module__]
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One media folder for the module's smoke tests, so TeX compiles once per formula."""
+    return tmp_path_factory.mktemp("training-media")
+
+
+@pytest.fixture(scope="module")
+def xor_scene(media: Path) -> object:
+    mp = pytest.MonkeyPatch()
+    for name in ("TRACE", "PRESET", "CONFIG", "ITERATION", "DECIMALS"):
+        mp.delenv(f"BACKPROP_{name}", raising=False)
+    try:
+        return run_scene("training", media)
+    finally:
+        mp.undo()
+
+
+def check_follows_trace(scene: object) -> None:
+    """Numbers, curve, heatmaps and edges at the end equal the last shown iteration."""
+    assert_numbers_match_trace(scene)  # type: ignore[arg-type]
+    trace = scene.trace  # type: ignore[attr-defined]
+    shown = scene.shown  # type: ignore[attr-defined]
+    last = trace.step(shown[-1])
+    # The curve: one piece per interval, from (a, C_a) to (b, C_b) of trace.losses.
+    axes = scene.axes  # type: ignore[attr-defined]
+    assert len(scene.curve) == len(shown) - 1  # type: ignore[attr-defined]
+    for (a, b), seg in zip(itertools.pairwise(shown), scene.curve, strict=True):  # type: ignore[attr-defined]
+        for k, point in ((a, seg.get_start()), (b, seg.get_end())):
+            x, y = axes.p2c(point)
+            assert x == pytest.approx(k) and y == pytest.approx(trace.losses[k - 1])
+    x, y = axes.p2c(scene.curve_dot.get_center())  # type: ignore[attr-defined]
+    assert x == pytest.approx(shown[-1]) and y == pytest.approx(last.loss)
+    # Heatmaps: every shown cell has the colour of the trace value on the shared scale.
+    for l, name, hm in scene.heatmaps:  # type: ignore[attr-defined]
+        values = getattr(last.layers[l - 1], name)
+        scale = scene.numbers.value(f"{name}_scale")  # type: ignore[attr-defined]
+        assert hm.scale_value == scale
+        for i in (i for i in hm.row_indices if i is not None):
+            for j in (j for j in hm.col_indices if j is not None):
+                expected = value_color(float(values[i, j]), scale)
+                assert hm.cell_color(i, j).to_hex() == expected.to_hex(), (l, name, i, j)
+        # The frame cost stays flat: at most one mobject per colour band.
+        assert len(hm.grid.band_mobjects) <= 2 * LEVELS + 1
+    # Edges: sign colour and width of the last shown weights, on the run's scale.
+    for (l, j, k), edge in scene.diagram._edges.items():  # type: ignore[attr-defined]
+        color, width = edge_style(float(last.layers[l - 1].W[j, k]), scene.edge_scale)  # type: ignore[attr-defined]
+        assert edge.get_stroke_color().to_hex() == color.to_hex()
+        assert edge.get_stroke_width() == pytest.approx(width)
+
+
+def check_regions(scene: object) -> None:
+    """The regions drawn at the end are the last shown network's outputs, banded."""
+    plot = scene.regions  # type: ignore[attr-defined]
+    trace = scene.trace  # type: ignore[attr-defined]
+    last = trace.step(scene.shown[-1])  # type: ignore[attr-defined]
+    grid = decision_grid(trace, last, plot.bounds, plot.resolution)
+    bands = region_bands(grid)
+    for r, c in [(0, 0), (0, plot.resolution - 1), (plot.resolution // 2, 3), (-1, -1)]:
+        r, c = r % plot.resolution, c % plot.resolution
+        assert plot.grid.color_at(r, c).to_hex() == region_color(int(bands[r, c])).to_hex()
+    # Data points sit where their inputs are.
+    x = trace.config.x
+    for i in (0, x.shape[1] - 1):
+        centre = plot.dots[i].get_center()
+        assert np.allclose(centre, plot.to_screen(x[0, i], x[1, i]))
+    assert grid_points(plot.bounds, 2).shape == (2, 4)
+
+
+def test_xor_follows_the_trace(xor_scene: object) -> None:
+    check_follows_trace(xor_scene)
+    check_regions(xor_scene)
+
+
+def test_sections_are_the_beats(xor_scene: object) -> None:
+    assert xor_scene.beats == BEATS  # type: ignore[attr-defined]
+
+
+def test_fixed_number_of_shown_iterations(xor_scene: object) -> None:
+    shown = xor_scene.shown  # type: ignore[attr-defined]
+    assert len(shown) == training_module.SHOWN_ITERATIONS
+    assert shown[0] == 1 and shown[-1] == 3000
+
+
+def test_counters_are_registered_for_every_shown_iteration(xor_scene: object) -> None:
+    shown = xor_scene.numbers.shown  # type: ignore[attr-defined]
+    counted = {s.iteration for s in shown if s.expression == "iteration"}
+    losses = {s.iteration for s in shown if s.expression == "loss"}
+    assert set(xor_scene.shown) <= counted and set(xor_scene.shown) <= losses  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("which", ["moons", "wide"])
+def test_other_traces(
+    which: str, clean_env: pytest.MonkeyPatch, media: Path, tmp_path: Path
+) -> None:
+    if which == "wide":
+        clean_env.setenv("BACKPROP_CONFIG", str(wide_config(tmp_path / "wide.toml")))
+    else:
+        clean_env.setenv("BACKPROP_PRESET", which)
+    scene = run_scene("training", media)
+    check_follows_trace(scene)
+    if which == "wide":
+        assert scene.regions is None  # type: ignore[attr-defined]
+        # Heatmaps of wide layers keep the cell budget: 10 × 10 at most.
+        for _, _, hm in scene.heatmaps:  # type: ignore[attr-defined]
+            assert len(hm.row_indices) <= 10 and len(hm.col_indices) <= 10
+    else:
+        check_regions(scene)
+
+
+# -- golden frames (regenerate with: pytest tests/test_training_scene.py --set_test) -----
+
+
+@pytest.mark.usefixtures("clean_env")
+@frames_comparison(base_scene=TrainingScene, **GOLDEN)
+def test_first_iteration(scene: object) -> None:
+    scene.choose_iterations()  # type: ignore[attr-defined]
+    scene.introduce_run()  # type: ignore[attr-defined]
+    scene.explain_heatmaps()  # type: ignore[attr-defined]
+
+
+@pytest.mark.usefixtures("clean_env")
+@frames_comparison(base_scene=TrainingScene, **GOLDEN)
+def test_trained(scene: object) -> None:
+    TrainingScene.construct(scene)  # type: ignore[arg-type]
+
+
+# -- the real render --------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_render_ql(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BACKPROP_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "manim", "render", "-ql", "--media_dir", str(tmp_path),
+         "scenes/training.py"],
+        cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env,
+        timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    video = tmp_path / "videos" / "training" / "480p15" / "TrainingScene.mp4"
+    assert video.stat().st_size > 10_000
+    assert video.with_suffix(".srt").read_text().count("-->") == len(BEATS)
