@@ -1,0 +1,101 @@
+"""Helpers shared by the videos of the original question (``scalar.py``, ``chain.py``).
+
+Two things the general kit does not need: how many digits to show so the question's own
+numbers read as the question wrote them (``5.7``, ``−23.1``, ``−131.67``; its MATLAB output
+``−8.5948``, ``−0.68736``), and a check that a trace has the shape a story scene tells.
+Both only choose *how* a trace value is written; the value always comes from the trace
+through the :class:`~backprop_anim.numbers.NumberRegistry`, which records the decimals used.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+
+from backprop_anim.inputs import SceneInputs
+from backprop_anim.numbers import fmt
+from backprop_anim.scene import WORDS_PER_SECOND, TraceScene
+from backprop_core.errors import BackpropError
+
+
+def trimmed_decimals(value: float, decimals: int) -> int:
+    """The decimals of ``fmt(value, decimals)`` once trailing zeros are dropped.
+
+    ``5.7`` at 3 decimals is written ``5.7`` (not ``5.700``), ``−131.67000000000002`` is
+    ``−131.67``: the question's numbers appear as it wrote them, and ``decimals`` (the
+    scene's ``BACKPROP_DECIMALS``) stays the most ever shown.
+
+    >>> trimmed_decimals(5.7, 3), trimmed_decimals(-131.67000000000002, 3)
+    (1, 2)
+    >>> trimmed_decimals(33040.3329, 3), trimmed_decimals(2.0, 3)
+    (3, 0)
+    """
+    text = fmt(value, decimals)
+    if "." not in text:
+        return 0
+    return len(text.split(".")[1].rstrip("0"))
+
+
+def significant_decimals(value: float, digits: int = 5) -> int:
+    """Decimals that show ``value`` with ``digits`` significant digits (MATLAB's short format).
+
+    MATLAB prints ``w = -8.5948``, ``w = -0.68736``: five significant digits, so the table of
+    the 20 iterations matches the question's output character for character.
+
+    >>> significant_decimals(-8.59475, 5), significant_decimals(-0.687362, 5)
+    (4, 5)
+    >>> significant_decimals(123.456, 5), significant_decimals(0.0, 5)
+    (2, 4)
+    """
+    if value == 0 or not math.isfinite(value):
+        return digits - 1
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
+    # Rounding can add a digit (9.99996 -> 10.000): then one decimal fewer.
+    rounded = float(fmt(value, decimals))
+    if rounded != 0 and math.floor(math.log10(abs(rounded))) > math.floor(math.log10(abs(value))):
+        decimals = max(0, decimals - 1)
+    return decimals
+
+
+def require(inputs: SceneInputs, ok: bool, field: str, message: str) -> None:
+    """Stop a story scene whose trace it cannot tell: one line on stderr, exit status 2.
+
+    Raises nothing when ``ok``; otherwise prints ``backprop: error: SOURCE: FIELD: MESSAGE``
+    (the :func:`~backprop_anim.inputs.inputs_or_exit` style) before any frame is written.
+    """
+    if ok:
+        return
+    error = BackpropError(inputs.source, field, message)
+    print(f"backprop: error: {error}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+class StoryScene(TraceScene):
+    """A :class:`TraceScene` whose beats last at least as long as their narration.
+
+    :meth:`TraceScene.beat` times a subcaption by its words; a beat whose animations are
+    shorter would let the next subcaption overlap it. Here each new beat (and the end of
+    ``construct``, via :meth:`finish`) first waits out the previous narration.
+    """
+
+    def setup(self) -> None:
+        super().setup()
+        self._narration_end = 0.0
+
+    def beat(self, name: str, narration: str, duration: float | None = None) -> None:
+        self.finish()
+        if duration is None:
+            duration = max(2.0, len(narration.split()) / WORDS_PER_SECOND)
+        super().beat(name, narration, duration)
+        self._narration_end = self.time + duration
+
+    def finish(self) -> None:
+        """Wait until the current beat's subcaption has been read."""
+        remaining = self._narration_end - self.time
+        if remaining > 0.05:
+            self.wait(remaining)
+
+    def say(self, expression: str, iteration: int | None = None) -> str:
+        """A trace value as the narration says it (trailing zeros trimmed)."""
+        value = self.numbers.value(expression, iteration)
+        return fmt(value, trimmed_decimals(value, self.numbers.decimals))
