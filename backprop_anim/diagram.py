@@ -154,6 +154,16 @@ class NetworkDiagram(VGroup):
             edge.set_stroke(color=color, width=width)
         return self
 
+    def edges_styled(
+        self, values: Sequence[NDArray[np.float64]], scale: float | None = None
+    ) -> VGroup:
+        """A copy of the edges styled by ``values`` (one array per layer, as
+        :meth:`set_weights`): the target of ``Transform(diagram.edges, ...)``, so edges
+        change between prepared states."""
+        target = self.copy()
+        target.set_weights(values, scale=scale)
+        return target.edges
+
     def get_neuron(self, l: int, j: int) -> Circle:
         """Neuron ``j`` of layer ``l`` (``KeyError`` if elided)."""
         return self._neurons[(l, j)]

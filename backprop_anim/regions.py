@@ -23,6 +23,7 @@ from manim import (
     MathTex,
     Rectangle,
     VGroup,
+    VMobject,
     interpolate_color,
 )
 from numpy.typing import NDArray
@@ -126,19 +127,26 @@ class RegionsPlot(VGroup):
         )
 
     def _dots(self) -> VGroup:
+        """The data points: one ``VMobject`` per label whose sub-paths are the dots (two
+        mobjects for 200 points, so they add little to every frame).
+        ``self.dot_centres[i]`` is where sample ``i`` is drawn."""
         x, y = self.trace.config.x, self.trace.config.y
-        dots = VGroup()
         radius = 0.09 if x.shape[1] <= 20 else 0.045
-        for i in range(x.shape[1]):
-            label = int(y[0, i] > 0.5)
-            dot = Dot(
-                self.to_screen(float(x[0, i]), float(x[1, i])),
-                radius=radius,
-                color=CLASS_COLORS[label],
+        self.dot_centres = np.array(
+            [self.to_screen(float(x[0, i]), float(x[1, i])) for i in range(x.shape[1])]
+        )
+        labels = (y[0] > 0.5).astype(int)
+        dots = VGroup()
+        for label in (0, 1):
+            merged = VMobject(
+                fill_color=CLASS_COLORS[label],
+                fill_opacity=1,
                 stroke_width=0.8,
                 stroke_color=TEXT_COLOR,
             )
-            dots.add(dot)
+            for centre in self.dot_centres[labels == label]:
+                merged.append_points(Dot(centre, radius=radius).points)
+            dots.add(merged)
         dots.set_z_index(2)
         self.border.set_z_index(2)
         return dots

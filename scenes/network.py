@@ -83,14 +83,6 @@ def build_diagram(numbers: NumberRegistry) -> NetworkDiagram:
     return diagram
 
 
-def edge_state(diagram: NetworkDiagram, arrays: list, scale: float) -> VGroup:  # type: ignore[type-arg]
-    """A copy of the diagram's edges styled by ``arrays`` (one per layer) at ``scale``:
-    the target of a ``Transform`` from the current edges."""
-    target = diagram.copy()
-    target.set_weights(arrays, scale=scale)
-    return target.edges
-
-
 def chosen_weight(numbers: NumberRegistry, diagram: NetworkDiagram) -> tuple[int, int, int]:
     """``(l, j, k)`` of the drawn edge with the largest ``|∂C/∂W^(l)[j, k]|``."""
     best: tuple[int, int, int] | None = None
@@ -115,6 +107,7 @@ class NetworkScene(TraceScene):
     """Forward pass, backward pass, gradients and update of one iteration on the diagram."""
 
     default_preset = "delta-demo"
+    hold_for_narration = True
 
     def construct(self) -> None:
         self.introduce_network()
@@ -124,6 +117,7 @@ class NetworkScene(TraceScene):
         self.show_gradients()
         self.link_one_weight()
         self.update_weights()
+        self.finish_beats()
 
     # --- beats -----------------------------------------------------------------------
 
@@ -188,7 +182,7 @@ class NetworkScene(TraceScene):
             "size.",
         )
         dWs = [r.dW for r in self.step.layers]
-        target = edge_state(self.diagram, dWs, symmetric_scale(dWs))
+        target = self.diagram.edges_styled(dWs, symmetric_scale(dWs))
         caption = self._edge_caption(
             r"\text{edges: } \partial C / \partial W^{(l)}", GRADIENT_COLOR
         )
@@ -232,7 +226,7 @@ class NetworkScene(TraceScene):
             r"\text{edges: } W^{(l)} \text{ after the update}", WEIGHT_COLOR
         )
         self.play(
-            Transform(self.diagram.edges, edge_state(self.diagram, Wn, scale)),
+            Transform(self.diagram.edges, self.diagram.edges_styled(Wn, scale)),
             Transform(self.edge_caption, caption),
             FadeOut(self.edge_marker),
             run_time=1.5,

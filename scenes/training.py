@@ -83,6 +83,7 @@ class TrainingScene(TraceScene):
     """Gradient descent over a whole run, shown at a fixed number of recorded iterations."""
 
     default_preset = "xor"
+    hold_for_narration = True
 
     def construct(self) -> None:
         self.choose_iterations()
@@ -90,6 +91,7 @@ class TrainingScene(TraceScene):
         self.explain_heatmaps()
         self.train()
         self.conclude()
+        self.finish_beats()
 
     # --- beats -----------------------------------------------------------------------
 
@@ -195,7 +197,7 @@ class TrainingScene(TraceScene):
         last = self.shown[-1]
         x_end = self.numbers.tex("iteration", decimals=0, iteration=last, font_size=size - 4)
         x_end.next_to(axes.x_axis.get_end(), DOWN, buff=0.1)
-        x_label = MathTex("k", font_size=size).next_to(axes.x_axis.get_end(), RIGHT, buff=0.1)
+        x_label = MathTex("k", font_size=size).next_to(axes.x_axis.get_end(), RIGHT, buff=0.2)
         y_label = MathTex("C", font_size=size, color=COST_COLOR)
         y_label.next_to(axes.y_axis.get_end(), UP, buff=0.1)
         first_loss = self.numbers.tex(

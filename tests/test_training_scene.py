@@ -103,8 +103,14 @@ def check_regions(scene: object) -> None:
     # Data points sit where their inputs are.
     x = trace.config.x
     for i in (0, x.shape[1] - 1):
-        centre = plot.dots[i].get_center()
-        assert np.allclose(centre, plot.to_screen(x[0, i], x[1, i]))
+        assert np.allclose(plot.dot_centres[i], plot.to_screen(x[0, i], x[1, i]))
+    labels = (trace.config.y[0] > 0.5).astype(int)
+    for label in (0, 1):
+        drawn = plot.dots[label].get_subpaths()
+        assert len(drawn) == int(np.sum(labels == label))
+        centres = [path.mean(axis=0) for path in drawn]
+        expected = plot.dot_centres[labels == label]
+        assert np.allclose(centres, expected, atol=1e-6)
     assert grid_points(plot.bounds, 2).shape == (2, 4)
 
 
