@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -169,3 +170,20 @@ def test_a_changed_part_is_re_rendered_alone_and_a_failure_stops_nothing(
     assert broken.log is not None and broken.log.is_file()
     assert (out / "bad" / "parts" / "02-one.mp4").is_file()
     assert not (out / "bad" / "lecture.mp4").exists()
+
+
+def test_slides_one_per_section_with_notes(built: tuple[Path, lec.LectureResult, Path]) -> None:
+    _, _, out = built
+    doc = json.loads((out / "slides" / "lecture.json").read_text())
+    assert [s["notes"] for s in doc["slides"]] == [
+        "One begins.",
+        "One ends.",
+        "Two begins.",
+        "Two ends.",
+    ]
+    assert doc["resolution"] == [854, 480]
+    for s in doc["slides"]:
+        assert (out / s["file"]).is_file()
+    manim_slides = pytest.importorskip("manim_slides.config")
+    config = manim_slides.PresentationConfig.from_file(out / "slides" / "lecture.json")
+    assert len(config.slides) == 4
