@@ -30,6 +30,7 @@ finished parts are assembled into ``OUT``:
 - ``stills/``: the last frame of every section, as PNG;
 - ``preview.gif``: a few seconds of the delta part, small, for a course page;
 - ``parts/``: each part's own video and subtitles;
+- ``handouts/``: each part's worked solution and exercise sheet (:mod:`backprop_core.handout`);
 - ``slides/``: a manim-slides presentation, one slide per section (:mod:`backprop_anim.slides`).
 
 This module does not import manim (it only reads manim's outputs, with PyAV and Pillow),
@@ -1023,12 +1024,63 @@ def assemble(
     from backprop_anim.slides import write_presentation
 
     written.append(write_presentation(media, out / "slides"))
+    written.append(write_handouts(parts, out / "handouts"))
     k = next((i for i, p in enumerate(parts) if p.scene.stem == PREVIEW_SCENE), 0)
     secs = line.section_starts[k]
     start = (secs[1] - line.part_starts[k]) if len(secs) > 1 else 0.0
     preview_gif(media[k].video, out / "preview.gif", start=start)
     written.append(out / "preview.gif")
     return join, written
+
+
+def scene_default_preset(scene: Path) -> str:
+    """The ``default_preset`` a scene file's class sets (read from its source, not
+    imported: importing would import manim), else the kit's default."""
+    import ast
+
+    for node in ast.walk(ast.parse(scene.read_text("utf-8"))):
+        if isinstance(node, ast.ClassDef):
+            for stmt in node.body:
+                if (
+                    isinstance(stmt, ast.Assign)
+                    and any(
+                        isinstance(t, ast.Name) and t.id == "default_preset" for t in stmt.targets
+                    )
+                    and isinstance(stmt.value, ast.Constant)
+                    and isinstance(stmt.value.value, str)
+                ):
+                    return stmt.value.value
+    return "delta-demo"
+
+
+def part_trace(part: Part) -> Any:
+    """The trace a part's video shows, computed the way the scene computes it."""
+    from backprop_core import load_config, load_preset, load_trace, run
+
+    if part.trace is not None:
+        return load_trace(part.trace)
+    if part.config is not None:
+        return run(load_config(part.config), source=str(part.config))
+    name = part.preset or scene_default_preset(part.scene)
+    return run(load_preset(name), source=f"preset {name}")
+
+
+def write_handouts(parts: Sequence[Part], folder: Path) -> Path:
+    """Each part's worked solution and exercise sheet, from the trace its video shows, at
+    its iteration and precision: ``NN-scene.md``/``.tex`` and ``NN-scene-exercise.md``/``.tex``.
+    """
+    from backprop_core.handout import DEFAULT_DECIMALS, write_handout
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for part in parts:
+        trace = part_trace(part)
+        decimals = DEFAULT_DECIMALS if part.decimals is None else part.decimals
+        iteration = 1 if part.iteration is None else part.iteration
+        for blank, suffix in ((False, ""), (True, "-exercise")):
+            for ext in (".md", ".tex"):
+                path = folder / f"{part.name}{suffix}{ext}"
+                write_handout(trace, path, iteration, decimals, blank, source=part.name)
+    return folder
 
 
 def _copy(src: Path, dst: Path) -> None:

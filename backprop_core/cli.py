@@ -303,8 +303,8 @@ def lecture_cmd(
         )
         sys.exit(1)
     console.print(
-        f"Wrote {out / 'lecture.mp4'} ({result.join}), lecture.srt, chapters.txt, stills/ and "
-        f"preview.gif in {result.seconds:.1f} s.",
+        f"Wrote {out / 'lecture.mp4'} ({result.join}), lecture.srt, chapters.txt, stills/, "
+        f"slides/, handouts/ and preview.gif in {result.seconds:.1f} s.",
         highlight=False,
         markup=False,
     )

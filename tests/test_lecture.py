@@ -200,3 +200,14 @@ def test_lecture_module_does_not_import_manim() -> None:
     code = "import sys, backprop_anim.lecture; print('manim' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_scene_default_preset_is_read_without_importing(tmp_path: Path) -> None:
+    scene = write(
+        tmp_path / "s.py",
+        SCENE.replace(
+            "class Tiny(TraceScene):", 'class Tiny(TraceScene):\n    default_preset = "xor"'
+        ),
+    )
+    assert lec.scene_default_preset(scene) == "xor"
+    assert lec.scene_default_preset(write(tmp_path / "t.py", SCENE)) == "delta-demo"

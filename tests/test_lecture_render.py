@@ -187,3 +187,18 @@ def test_slides_one_per_section_with_notes(built: tuple[Path, lec.LectureResult,
     manim_slides = pytest.importorskip("manim_slides.config")
     config = manim_slides.PresentationConfig.from_file(out / "slides" / "lecture.json")
     assert len(config.slides) == 4
+
+
+def test_handouts_follow_each_part_settings(built: tuple[Path, lec.LectureResult, Path]) -> None:
+    _, _, out = built
+    names = sorted(p.name for p in (out / "handouts").iterdir())
+    assert names == [
+        f"{part}{kind}{ext}"
+        for part in ("01-one", "02-delta")
+        for kind in ("-exercise", "")
+        for ext in (".md", ".tex")
+    ]
+    one = (out / "handouts" / "01-one.md").read_text()
+    two = (out / "handouts" / "02-delta.md").read_text()
+    assert "seed-scalar" in one and "3 decimals" in one
+    assert "delta-demo" in two and "2 decimals" in two
