@@ -135,8 +135,11 @@ def test_blank_sheet_leaves_answers_empty_and_keeps_givens() -> None:
 def test_handout_and_video_format_numbers_the_same_way() -> None:
     pytest.importorskip("manim")
     from backprop_anim.numbers import fmt as video_fmt
+    from backprop_anim.style import DEFAULT_DECIMALS as VIDEO_DECIMALS
+    from backprop_core.handout import DEFAULT_DECIMALS
 
     assert video_fmt is fmt
+    assert DEFAULT_DECIMALS == VIDEO_DECIMALS
     assert fmt(-0.0004, 3) == "0.000"
 
 
