@@ -1,0 +1,347 @@
+"""How much does recording a trace cost? The engine against a bare NumPy loop.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/engine.py            # full run (about a minute)
+    .venv/bin/python benchmarks/engine.py --quick    # fewer repeats, smaller memory sweep
+
+For every preset network and for a 784-128-10 sigmoid network (batch of 64 random samples,
+200 iterations, seeded) the same training runs twice in one process:
+
+- **bare**: a Nielsen-style loop (forward keeping ``z`` and ``a``, BP1-BP4, update), with no
+  recording and no loss, written here independently of :mod:`backprop_core.network`;
+- **engine**: :func:`backprop_core.trace.run` recording *every* iteration (``every=1``),
+  which also computes the loss of every iteration.
+
+Each measurement is repeated and the best time kept (the minimum is the least noisy
+estimate on a shared machine). Both must end at the same weights, which is checked.
+Then peak memory (tracemalloc, which sees NumPy's allocations) of ``run`` at 784-128-10
+for growing iteration counts, with ``every=10`` against ``every=1``.
+
+The goal from issue 2: engine/bare ≤ 1.15 at 784-128-10.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import partial
+
+import numpy as np
+from numpy.typing import NDArray
+from rich.console import Console
+from rich.table import Table
+
+from backprop_core.activations import ACTIVATIONS, softmax_backward
+from backprop_core.config import Config, load_preset, preset_names
+from backprop_core.losses import LOSSES
+from backprop_core.trace import recorded_iterations, run
+
+Array = NDArray[np.float64]
+
+GOAL = 1.15
+
+
+def big_config(iterations: int = 200, every: int = 1, seed: int = 0) -> Config:
+    """A 784-128-10 sigmoid network on 64 random samples (MNIST-sized), seeded."""
+    rng = np.random.default_rng(seed)
+    sizes = (784, 128, 10)
+    m = 64
+    weights = tuple(
+        rng.standard_normal((sizes[l], sizes[l - 1])) / np.sqrt(sizes[l - 1])
+        for l in range(1, len(sizes))
+    )
+    biases = tuple(rng.standard_normal((sizes[l], 1)) for l in range(1, len(sizes)))
+    x = rng.random((784, m))
+    y = np.zeros((10, m))
+    y[rng.integers(0, 10, m), np.arange(m)] = 1.0
+    return Config(
+        sizes=sizes,
+        activations=("sigmoid", "sigmoid"),
+        loss="half_sse",
+        bias=True,
+        seed=seed,
+        weights=weights,
+        biases=biases,
+        x=x,
+        y=y,
+        learning_rate=3.0,
+        iterations=iterations,
+        every=every,
+        name="784-128-10",
+    )
+
+
+def bare_train(config: Config, keep: list[object] | None = None) -> tuple[list[Array], list[Array]]:
+    """Nielsen's ``update_mini_batch`` in matrix form: no recording, no loss.
+
+    The activation functions are the engine's own (so both loops compute the same numbers);
+    everything else is written out here. With ``keep``, the loop also appends every array a
+    trace holds (``z, a, σ', δ, ∂C/∂W, ∂C/∂b`` and the new ``W, b``) to it: the least any
+    recorder must do, which measures what keeping the numbers costs by itself.
+    """
+    fs = [ACTIVATIONS[name] for name in config.activations]
+    gradient = LOSSES[config.loss].gradient
+    softmax_output = config.activations[-1] == "softmax"
+    weights, biases = list(config.weights), list(config.biases)
+    x, y, eta = config.x, config.y, config.learning_rate
+    m = x.shape[1]
+    L = len(weights)
+    for _ in range(config.iterations):
+        activation = x
+        activations = [x]
+        zs = []
+        for W, b, f in zip(weights, biases, fs, strict=True):
+            z = W @ activation + b
+            zs.append(z)
+            activation = f.f(z)
+            activations.append(activation)
+        grad_a = gradient(activation, y, softmax_output)
+        sigma_primes = [f.prime(z) for f, z in zip(fs, zs, strict=True)]
+        if softmax_output:
+            delta = softmax_backward(activation, grad_a)
+        else:
+            delta = grad_a * sigma_primes[-1]
+        deltas: list[Array] = [np.empty(0)] * L
+        nabla_w: list[Array] = [np.empty(0)] * L
+        nabla_b: list[Array] = [np.empty(0)] * L
+        deltas[-1] = delta
+        nabla_w[-1] = delta @ activations[-2].T / m
+        nabla_b[-1] = delta.sum(axis=1, keepdims=True) / m
+        for l in range(2, L + 1):
+            delta = (weights[-l + 1].T @ delta) * sigma_primes[-l]
+            deltas[-l] = delta
+            nabla_w[-l] = delta @ activations[-l - 1].T / m
+            nabla_b[-l] = delta.sum(axis=1, keepdims=True) / m
+        weights = [W - eta * nw for W, nw in zip(weights, nabla_w, strict=True)]
+        if config.bias:
+            biases = [b - eta * nb for b, nb in zip(biases, nabla_b, strict=True)]
+        if keep is not None:
+            keep.append((zs, activations, sigma_primes, deltas, nabla_w, nabla_b, weights, biases))
+    return weights, biases
+
+
+def best_times(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """The fastest of ``repeats`` runs of each function, in seconds.
+
+    The functions take turns (a, b, c, a, b, c, ...) so that a burst of load from other
+    processes hits all of them alike; garbage from the previous run is freed first.
+    """
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            gc.collect()
+            start = time.perf_counter()
+            result = fn()
+            best[name] = min(best[name], time.perf_counter() - start)
+            del result
+    return best
+
+
+def blas_line() -> str:
+    """Which BLAS NumPy uses, and the environment variables that steer it."""
+    try:
+        from threadpoolctl import threadpool_info  # type: ignore[import-not-found]
+
+        info = threadpool_info()
+        blas = ", ".join(
+            f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')}, "
+            f"{i.get('num_threads')} threads)"
+            for i in info
+            if i.get("user_api") == "blas"
+        )
+    except ImportError:
+        config = np.show_config(mode="dicts")
+        dep = config["Build Dependencies"]["blas"]
+        blas = f"{dep.get('name')} {dep.get('version')} ({dep.get('openblas configuration', '')})"
+    env = ", ".join(
+        f"{k}={os.environ[k]}"
+        for k in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
+        if k in os.environ
+    )
+    return (
+        f"NumPy {np.__version__}, BLAS: {' '.join(blas.split())}"
+        + (f"; {env}" if env else "; no OPENBLAS_*/OMP_* variables set")
+        + f"; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}"
+    )
+
+
+@dataclass
+class Row:
+    name: str
+    sizes: str
+    batch: int
+    iterations: int
+    bare: float
+    keep: float
+    engine: float
+    engine10: float
+
+    @property
+    def ratio(self) -> float:
+        return self.engine / self.bare
+
+
+HEADERS = [
+    "network",
+    "sizes",
+    "batch",
+    "iterations",
+    "bare (ms)",
+    "bare + keep (ms)",
+    "engine (ms)",
+    "engine / bare",
+    "engine / (bare + keep)",
+    "every=10 / bare",
+]
+
+
+def cells(r: Row) -> list[str]:
+    return [
+        r.name,
+        r.sizes,
+        str(r.batch),
+        str(r.iterations),
+        f"{r.bare * 1e3:.1f}",
+        f"{r.keep * 1e3:.1f}",
+        f"{r.engine * 1e3:.1f}",
+        f"{r.ratio:.2f}×",
+        f"{r.engine / r.keep:.2f}×",
+        f"{r.engine10 / r.bare:.2f}×",
+    ]
+
+
+def measure(config: Config, repeats: int) -> Row:
+    """Time the bare loop, the bare loop that keeps its arrays, and the engine."""
+    config = replace(config, every=1)
+    bare_w, _ = bare_train(config)
+    final = run(config, every=1).steps[-1].layers
+    for W, rec in zip(bare_w, final, strict=True):  # the same training, the same numbers
+        if not np.allclose(W, rec.W_next, rtol=1e-10, atol=1e-12):
+            raise SystemExit(f"{config.name}: the bare loop and the engine disagree")
+    best = best_times(
+        {
+            "bare": lambda: bare_train(config),
+            "keep": lambda: bare_train(config, keep=[]),
+            "engine": lambda: run(config, every=1),
+            "engine10": lambda: run(config, every=10),
+        },
+        repeats,
+    )
+    return Row(
+        config.name,
+        "-".join(map(str, config.sizes)),
+        config.x.shape[1],
+        config.iterations,
+        **best,
+    )
+
+
+def peak_mib(fn: Callable[[], object]) -> float:
+    """Peak memory traced while ``fn`` runs, in MiB, above what was allocated before.
+
+    tracemalloc sees NumPy's array buffers (NumPy reports them to it).
+    """
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    result = fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    del result
+    return (peak - base) / 2**20
+
+
+def memory_rows(iteration_counts: list[int]) -> list[list[str]]:
+    """Peak memory of ``run`` at 784-128-10 for growing runs, three recording policies."""
+    config = big_config()
+    rows = []
+    for n in iteration_counts:
+        row = [str(n)]
+        for every in (1, 10, max(1, n // 10)):
+            c = replace(config, iterations=n, every=every)
+            steps = len(recorded_iterations(n, every))
+            mib = peak_mib(partial(run, c))
+            row += [f"{steps}", f"{mib:.1f}"]
+        rows.append(row)
+    return rows
+
+
+MEMORY_HEADERS = [
+    "iterations",
+    "every=1: steps",
+    "every=1: peak MiB",
+    "every=10: steps",
+    "every=10: peak MiB",
+    "every=n/10: steps",
+    "every=n/10: peak MiB",
+]
+
+
+def print_table(console: Console, title: str, headers: list[str], rows: list[list[str]]) -> None:
+    table = Table(title=title, title_justify="left")
+    for i, h in enumerate(headers):
+        table.add_column(h, justify="left" if i < 2 and not h[0].isdigit() else "right")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+
+
+def markdown(headers: list[str], rows: list[list[str]]) -> str:
+    """The same table in Markdown, to paste into the README."""
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller sweep")
+    parser.add_argument("--repeats", type=int, default=None, help="repeats per timing")
+    parser.add_argument("--no-memory", action="store_true", help="skip the memory sweep")
+    parser.add_argument("--markdown", action="store_true", help="also print Markdown tables")
+    args = parser.parse_args()
+    repeats = args.repeats or (3 if args.quick else 7)
+    console = Console(width=160)
+    console.print(blas_line(), highlight=False)
+    if os.getloadavg()[0] > 0.5 * (os.cpu_count() or 1):
+        console.print(
+            "[yellow]warning: the machine is busy; times are noisy (the best of "
+            f"{repeats} is kept, turns alternate between the loops)[/]"
+        )
+    configs = [load_preset(n) for n in preset_names()] + [big_config()]
+    rows = [measure(c, repeats) for c in configs]
+    timing = [cells(r) for r in rows]
+    title = f"Recording every iteration: engine vs bare NumPy (best of {repeats}, wall clock)"
+    print_table(console, title, HEADERS, timing)
+    big = rows[-1]
+    verdict = "met" if big.ratio <= GOAL else "missed"
+    console.print(
+        f"784-128-10: engine / bare = {big.ratio:.2f}× (goal ≤ {GOAL}×: {verdict}); "
+        f"keeping the arrays alone costs {big.keep / big.bare:.2f}×",
+        highlight=False,
+    )
+    memory: list[list[str]] = []
+    if not args.no_memory:
+        memory = memory_rows([100, 200] if args.quick else [100, 200, 400])
+        print_table(
+            console,
+            "Peak memory of run() at 784-128-10, batch 64 (tracemalloc)",
+            MEMORY_HEADERS,
+            memory,
+        )
+    if args.markdown:
+        console.print(markdown(HEADERS, timing), highlight=False, markup=False, soft_wrap=True)
+        if memory:
+            console.print(
+                markdown(MEMORY_HEADERS, memory), highlight=False, markup=False, soft_wrap=True
+            )
+
+
+if __name__ == "__main__":
+    main()
