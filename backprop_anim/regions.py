@@ -126,15 +126,18 @@ class RegionsPlot(VGroup):
             ]
         )
 
+    def dot_centres(self) -> NDArray[np.float64]:
+        """Where each sample is drawn now, shape ``(m, 3)``."""
+        x = self.trace.config.x
+        return np.array([self.to_screen(float(x[0, i]), float(x[1, i])) for i in range(x.shape[1])])
+
     def _dots(self) -> VGroup:
         """The data points: one ``VMobject`` per label whose sub-paths are the dots (two
         mobjects for 200 points, so they add little to every frame).
-        ``self.dot_centres[i]`` is where sample ``i`` is drawn."""
+        Sub-path ``n`` of ``dots[label]`` is the ``n``-th sample with that label."""
         x, y = self.trace.config.x, self.trace.config.y
         radius = 0.09 if x.shape[1] <= 20 else 0.045
-        self.dot_centres = np.array(
-            [self.to_screen(float(x[0, i]), float(x[1, i])) for i in range(x.shape[1])]
-        )
+        centres = self.dot_centres()
         labels = (y[0] > 0.5).astype(int)
         dots = VGroup()
         for label in (0, 1):
@@ -144,7 +147,7 @@ class RegionsPlot(VGroup):
                 stroke_width=0.8,
                 stroke_color=TEXT_COLOR,
             )
-            for centre in self.dot_centres[labels == label]:
+            for centre in centres[labels == label]:
                 merged.append_points(Dot(centre, radius=radius).points)
             dots.add(merged)
         dots.set_z_index(2)

@@ -38,6 +38,7 @@ from manim import (
 )
 
 from backprop_anim.diagram import NetworkDiagram
+from backprop_anim.layout import Layout
 from backprop_anim.mobjects import TraceMatrix
 from backprop_anim.numbers import NumberRegistry
 from backprop_anim.scene import TraceScene
@@ -110,6 +111,7 @@ class NetworkScene(TraceScene):
     hold_for_narration = True
 
     def construct(self) -> None:
+        self.layouts: list[Layout] = []
         self.introduce_network()
         self.forward_pass()
         self.show_cost()
@@ -157,6 +159,8 @@ class NetworkScene(TraceScene):
         ).arrange(RIGHT, buff=0.15)
         cost.next_to(self.diagram.get_layer(self.diagram.num_layers), RIGHT, buff=0.35)
         self.cost = cost
+        parts = [self.title, self.edge_caption, self.diagram, cost]
+        self.layouts.append(Layout.of("cost", "diagram and cost", parts))
         self.play(FadeIn(cost, shift=0.2 * LEFT))
         self.wait(0.5)
 
@@ -218,6 +222,8 @@ class NetworkScene(TraceScene):
             "after the step is smaller.",
         )
         update, costs = self.panel[3:]
+        parts = [self.title, self.edge_caption, self.diagram, *self.panel]
+        self.layouts.append(Layout.of("update", "diagram and linked weight", parts))
         self.play(FadeIn(update))
         Ws = [r.W for r in self.step.layers]
         Wn = [r.W_next for r in self.step.layers]

@@ -41,6 +41,7 @@ from manim import (
 
 from backprop_anim.diagram import NetworkDiagram
 from backprop_anim.heatmap import ColourScale, Heatmap
+from backprop_anim.layout import Layout
 from backprop_anim.regions import RegionsPlot
 from backprop_anim.scene import TraceScene
 from backprop_anim.style import (
@@ -122,6 +123,9 @@ class TrainingScene(TraceScene):
         self.heatmaps, self.heatmap_panel = self._heatmap_panel(first)
         self.regions = RegionsPlot(self.trace, first, side=2.7) if self.regions_on else None
         self._layout()
+        parts = [self.title, self.loss_panel, self.heatmap_panel, self.diagram]
+        parts += [self.regions] if self.regions is not None else []
+        self.layouts = [Layout.of("run", "panels", parts)]
         self.play(FadeIn(self.title), FadeIn(self.loss_panel))
         lower = [self.diagram] + ([self.regions] if self.regions is not None else [])
         self.play(*(FadeIn(m) for m in lower))

@@ -25,6 +25,7 @@ from scene_harness import (
 )
 
 from backprop_anim.diagram import edge_style
+from backprop_anim.layout import layout_problems
 
 __module_test__ = "network"
 
@@ -143,6 +144,7 @@ def test_other_traces(
     assert_numbers_match_trace(scene)
     check_edges_show_new_weights(scene)
     check_linked_weight(scene)
+    check_layout(scene)
     if which == "wide":
         # Elided layers: 5 drawn neurons each, the last one among them.
         assert scene.diagram.shown_neurons(0) == [0, 1, 2, 3, 63]  # type: ignore[attr-defined]
@@ -192,3 +194,13 @@ def test_render_ql(tmp_path: Path) -> None:
     video = tmp_path / "videos" / "network" / "480p15" / "NetworkScene.mp4"
     assert video.stat().st_size > 10_000
     assert video.with_suffix(".srt").read_text().count("-->") == len(BEATS)
+
+
+def check_layout(scene: object) -> None:
+    """Nothing leaves the 16:9 frame and the recorded parts do not overlap."""
+    problems = [p for layout in scene.layouts for p in layout_problems(layout)]  # type: ignore[attr-defined]
+    assert not problems, problems
+
+
+def test_layout_is_clean(demo_scene: object) -> None:
+    check_layout(demo_scene)

@@ -28,7 +28,9 @@ from test_network_scene import wide_config
 
 from backprop_anim.diagram import edge_style
 from backprop_anim.heatmap import LEVELS, value_color
+from backprop_anim.layout import layout_problems
 from backprop_anim.regions import region_bands, region_color
+from backprop_anim.style import CLASS_COLORS
 from backprop_core.regions import decision_grid, grid_points
 
 __module_test__ = "training"
@@ -100,17 +102,15 @@ def check_regions(scene: object) -> None:
     for r, c in [(0, 0), (0, plot.resolution - 1), (plot.resolution // 2, 3), (-1, -1)]:
         r, c = r % plot.resolution, c % plot.resolution
         assert plot.grid.color_at(r, c).to_hex() == region_color(int(bands[r, c])).to_hex()
-    # Data points sit where their inputs are.
-    x = trace.config.x
-    for i in (0, x.shape[1] - 1):
-        assert np.allclose(plot.dot_centres[i], plot.to_screen(x[0, i], x[1, i]))
+    # Data points sit where their inputs are, in the colour of their label.
     labels = (trace.config.y[0] > 0.5).astype(int)
+    centres = plot.dot_centres()
     for label in (0, 1):
         drawn = plot.dots[label].get_subpaths()
         assert len(drawn) == int(np.sum(labels == label))
-        centres = [path.mean(axis=0) for path in drawn]
-        expected = plot.dot_centres[labels == label]
-        assert np.allclose(centres, expected, atol=1e-6)
+        means = [path.mean(axis=0) for path in drawn]
+        assert np.allclose(means, centres[labels == label], atol=1e-6)
+        assert plot.dots[label].get_fill_color().to_hex() == CLASS_COLORS[label].to_hex()
     assert grid_points(plot.bounds, 2).shape == (2, 4)
 
 
@@ -136,7 +136,7 @@ def test_counters_are_registered_for_every_shown_iteration(xor_scene: object) ->
     assert set(xor_scene.shown) <= counted and set(xor_scene.shown) <= losses  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("which", ["moons", "wide"])
+@pytest.mark.parametrize("which", ["moons", "spirals", "wide"])
 def test_other_traces(
     which: str, clean_env: pytest.MonkeyPatch, media: Path, tmp_path: Path
 ) -> None:
@@ -146,6 +146,7 @@ def test_other_traces(
         clean_env.setenv("BACKPROP_PRESET", which)
     scene = run_scene("training", media)
     check_follows_trace(scene)
+    check_layout(scene)
     if which == "wide":
         assert scene.regions is None  # type: ignore[attr-defined]
         # Heatmaps of wide layers keep the cell budget: 10 × 10 at most.
@@ -188,3 +189,13 @@ def test_render_ql(tmp_path: Path) -> None:
     video = tmp_path / "videos" / "training" / "480p15" / "TrainingScene.mp4"
     assert video.stat().st_size > 10_000
     assert video.with_suffix(".srt").read_text().count("-->") == len(BEATS)
+
+
+def check_layout(scene: object) -> None:
+    """Nothing leaves the 16:9 frame and the recorded parts do not overlap."""
+    problems = [p for layout in scene.layouts for p in layout_problems(layout)]  # type: ignore[attr-defined]
+    assert not problems, problems
+
+
+def test_layout_is_clean(xor_scene: object) -> None:
+    check_layout(xor_scene)
