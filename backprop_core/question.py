@@ -252,6 +252,17 @@ def cost_at(config: Config, w1: float, w2: float) -> float:
     return cost(config, feedforward(config, ws, config.biases, config.x), config.y)
 
 
+def residual_at(config: Config, w1: float, w2: float) -> float:
+    """``a^(L) − y`` of a 1-1-1 chain (one sample) at weights ``(w1, w2)``.
+
+    Its zero set is the valley ``C = 0``, which no contour ``C = c`` of a positive level
+    can draw (the cost only touches zero there, it never changes sign).
+    """
+    ws = [np.array([[w1]]), np.array([[w2]])]
+    a = feedforward(config, ws, config.biases, config.x)
+    return float(a[0, 0] - config.y[0, 0])
+
+
 __all__ = [
     "EPSILONS",
     "ChainFactors",
@@ -260,6 +271,7 @@ __all__ = [
     "chain_factors",
     "cost_at",
     "last_layer_first_schedule",
+    "residual_at",
     "sensitivities",
     "simultaneous_trajectory",
     "train_last_layer_first",

@@ -360,7 +360,6 @@ class ScalarScene(StoryScene):
             ),
             MathTex(r"a^{(L)}", font_size=style.BODY_SIZE),
         ).arrange(RIGHT, buff=0.15)
-        cross = Cross(wrong[1], stroke_width=4, scale_factor=1.3)
         fix = Text("a slip: it is", font_size=size)
         right = Formula(DA_DW, "=", A_PREV, font_size=style.BODY_SIZE)
         why = MathTex(
@@ -370,6 +369,7 @@ class ScalarScene(StoryScene):
         top = VGroup(said, wrong).arrange(RIGHT, buff=0.3)
         bottom = VGroup(fix, right, why)
         bottom.arrange(RIGHT, buff=0.3).next_to(top, DOWN, buff=0.35)
+        cross = Cross(wrong[1], stroke_width=4, scale_factor=1.3)  # after the layout
         return VGroup(top[0], top[1], cross, bottom)
 
     def show_gradient_descent(self) -> None:

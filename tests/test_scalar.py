@@ -6,6 +6,7 @@ The table of the 20 iterations must read exactly as the question's MATLAB output
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
 import subprocess
 import sys
@@ -144,7 +145,7 @@ def test_gradient_descent(scene: object) -> None:
 
 @pytest.mark.slow
 def test_render_ql(tmp_path: Path) -> None:
-    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("BACKPROP_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BACKPROP_")}
     result = subprocess.run(
         [sys.executable, "-m", "manim", "render", "-ql", "--media_dir", str(tmp_path),
          "scenes/scalar.py"],

@@ -1,0 +1,136 @@
+"""``scenes/chain.py``: construct smoke tests, golden frames and the -ql render."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import cairo
+import manim.utils.testing.frames_comparison as frames_module
+import pytest
+from manim import TexTemplate, tempconfig
+from manim.utils.testing.frames_comparison import frames_comparison
+from scene_harness import (
+    ROOT,
+    assert_numbers_match_trace,
+    displayed_text,
+    load_scene_module,
+    run_scene,
+    scene_class,
+)
+
+__module_test__ = "chain"
+
+BEATS = ["graph", "chain rule", "training order", "bridge"]
+CONTROL_CAIRO = 11600
+"""The cairo version the control frames were drawn with (see tests/test_scalar.py)."""
+TEX_CACHE = tempfile.mkdtemp(prefix="backprop-tex-")
+"""One LaTeX cache for this module's runs, private to this test session."""
+atexit.register(shutil.rmtree, TEX_CACHE, ignore_errors=True)
+TEX_TEMPLATE = TexTemplate.from_file(ROOT / "backprop_anim" / "tex_template.tex")
+ChainScene = scene_class(load_scene_module("chain"))
+
+
+@pytest.fixture(scope="module")
+def chain_scene(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """The default render (``seed-chain``), constructed once for the smoke tests."""
+    mp = pytest.MonkeyPatch()
+    for name in ("TRACE", "PRESET", "CONFIG", "ITERATION", "DECIMALS"):
+        mp.delenv(f"BACKPROP_{name}", raising=False)
+    try:
+        with tempconfig({"tex_dir": TEX_CACHE}):
+            return run_scene("chain", tmp_path_factory.mktemp("chain"))
+    finally:
+        mp.undo()
+
+
+def shown(scene: object) -> dict[str, str]:
+    """``{expression: text on screen}`` of every registered number."""
+    return {s.expression: displayed_text(s.mobject) for s in scene.numbers.shown}  # type: ignore[attr-defined]
+
+
+def test_every_number_on_screen_is_the_trace(chain_scene: object) -> None:
+    assert assert_numbers_match_trace(chain_scene) >= 20  # type: ignore[arg-type]
+
+
+def test_sections_are_the_beats(chain_scene: object) -> None:
+    assert chain_scene.beats == BEATS  # type: ignore[attr-defined]
+
+
+def test_graph_and_factors_show_the_seed_chain(chain_scene: object) -> None:
+    texts = shown(chain_scene)
+    # Graph: x = 5.7, w = (0.5, 0.8), z^(L-1) = a^(L-1) = 2.85, z^(L) = a^(L) = 2.28, y = 50.1.
+    for expr, text in {
+        "a0[0,0]": "5.7", "W1[0,0]": "0.5", "W2[0,0]": "0.8", "z1[0,0]": "2.85",
+        "a2[0,0]": "2.28", "y[0,0]": "50.1", "loss": "2286.752",
+        # Identity: σ' = 1; ∂C/∂a^(L) = 2(2.28 − 50.1) = −95.64; product = BP4's dW1.
+        "sp1[0,0]": "1", "sp2[0,0]": "1", "ga[0,0]": "-95.64", "dW1[0,0]": "-436.118",
+    }.items():  # fmt: skip
+        assert texts[expr] == text, expr
+    # The sigmoid chain's σ'(z) = σ(z)(1 − σ(z)) at z = 2.85, from the engine.
+    assert texts["sig_sigma_prime1"] == "0.052"
+    for name in ("sig_a0", "sig_sigma_prime2", "sig_grad_a", "sig_product", "seq_cost_end"):
+        assert name in texts
+
+
+def test_the_question_order_ends_worse(chain_scene: object) -> None:
+    values = {s.expression: s.value for s in chain_scene.numbers.shown}  # type: ignore[attr-defined]
+    assert values["seq_cost_end"] > 0.5 > 1e-9 > values["loss_after"]
+
+
+def test_a_scalar_trace_stops_with_one_line(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clean_env.setenv("BACKPROP_PRESET", "seed-scalar")
+    with pytest.raises(SystemExit) as exc:
+        run_scene("chain", tmp_path)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "chain.py needs a 1-1-1 network" in err
+
+
+# -- golden frames (regenerate with: pytest tests/test_chain.py --set_test) -------------
+
+
+@pytest.fixture
+def golden_cairo(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Compare golden frames only on the cairo they were drawn with (see test_scalar)."""
+    if cairo.cairo_version() != CONTROL_CAIRO:
+        pytest.skip(f"control frames drawn with cairo {CONTROL_CAIRO}, not this one")
+    monkeypatch.setattr(frames_module, "MIN_CAIRO_VERSION", CONTROL_CAIRO)
+
+
+@pytest.mark.usefixtures("clean_env", "golden_cairo")
+@frames_comparison(base_scene=ChainScene, tex_template=TEX_TEMPLATE, tex_dir=TEX_CACHE)
+def test_chain_rule(scene: object) -> None:
+    scene.show_graph()  # type: ignore[attr-defined]
+    scene.show_chain_rule()  # type: ignore[attr-defined]
+
+
+@pytest.mark.usefixtures("clean_env", "golden_cairo")
+@frames_comparison(base_scene=ChainScene, tex_template=TEX_TEMPLATE, tex_dir=TEX_CACHE)
+def test_training_order(scene: object) -> None:
+    scene.show_training_orders()  # type: ignore[attr-defined]
+
+
+# -- the real render --------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_render_ql(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BACKPROP_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "manim", "render", "-ql", "--media_dir", str(tmp_path),
+         "scenes/chain.py"],
+        cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env,
+        timeout=900,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    video = tmp_path / "videos" / "chain" / "480p15" / "ChainScene.mp4"
+    assert video.stat().st_size > 10_000
+    assert video.with_suffix(".srt").read_text().count("-->") == len(BEATS)
