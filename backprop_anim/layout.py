@@ -76,6 +76,16 @@ def fit_to_frame(
     return mob
 
 
+def keep_in_frame(mob: Mobject, margin: float = FRAME_MARGIN) -> Mobject:
+    """Shift ``mob`` (no scaling) the least needed to bring it inside the frame."""
+    x0, y0, x1, y1 = bounding_box(mob)
+    f0, g0, f1, g1 = frame_box(margin)
+    dx = (f0 - x0) if x0 < f0 else (f1 - x1) if x1 > f1 else 0.0
+    dy = (g0 - y0) if y0 < g0 else (g1 - y1) if y1 > g1 else 0.0
+    mob.shift(np.array([dx, dy, 0.0]))
+    return mob
+
+
 def box_in_frame(box: Box, margin: float = 0.0, tol: float = 1e-6) -> bool:
     """Whether ``box`` lies inside the frame with ``margin`` to spare."""
     f0, g0, f1, g1 = frame_box(margin)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from manim import Scene
 
 from backprop_anim.inputs import SceneInputs, inputs_or_exit
+from backprop_anim.lighten import drop_in_animation, drop_svg_cache_sources, drop_svg_sources
 from backprop_anim.numbers import NumberRegistry
 
 WORDS_PER_SECOND = 2.6
@@ -41,6 +44,15 @@ class TraceScene(Scene):
     @property
     def step(self):  # type: ignore[no-untyped-def]
         return self.inputs.step
+
+    def play(self, *animations: Any, **kwargs: Any) -> None:
+        """:meth:`Scene.play`, after making the mobjects involved cheap to copy."""
+        drop_svg_cache_sources()
+        for mob in self.mobjects:
+            drop_svg_sources(mob)
+        for animation in animations:
+            drop_in_animation(animation)
+        super().play(*animations, **kwargs)
 
     def beat(self, name: str, narration: str, duration: float | None = None) -> None:
         """Start a beat: a new section named ``name`` and its subcaption."""
