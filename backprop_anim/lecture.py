@@ -701,31 +701,38 @@ def _luma(frame: Any) -> Any:
 def section_still(path: Path) -> Any:
     """The still of a section: its finished board, usually its last frame.
 
-    A beat often ends by fading its board out, and a still caught mid-transform shows
-    half-moved symbols; neither makes a slide or a thumbnail. So the still is the last
-    *settled* frame (the same as the frame before it: a hold or the end of an animation)
-    whose ink (non-background pixels) is at least :data:`STILL_INK` of the fullest
-    settled frame; without settled frames, the same rule over all frames. One pass: the
-    latest frame above the threshold of the fullest frame *so far* is, at the end, the
-    latest above the final threshold (a later, fuller frame would have replaced it).
+    A beat often ends by fading its board out, may begin with the previous beat's board
+    still on screen, and a still caught mid-transform shows half-moved symbols: none of
+    these makes a slide or a thumbnail. So the still is the last *settled* frame (equal
+    to the frame before it: a hold, or the end of an animation) of the section's second
+    half whose ink (non-background pixels) is at least :data:`STILL_INK` of the fullest
+    such frame. Without settled frames there, settled frames anywhere; without those,
+    any frame. One pass: the latest frame above the threshold of the fullest frame *so
+    far* is, at the end, the latest above the final threshold (a later, fuller frame
+    would have replaced it).
     """
     import av
 
-    best: dict[bool, tuple[float, Any]] = {}  # settled? -> (top ink so far, chosen frame)
+    # (late and settled, settled, any) -> (top ink so far, chosen frame)
+    best: dict[str, tuple[float, Any]] = {}
     previous = None
     with av.open(str(path)) as c:
-        for frame in c.decode(video=0):
+        half = (c.streams.video[0].frames or 0) // 2
+        for i, frame in enumerate(c.decode(video=0)):
             luma = _luma(frame)
             settled = previous is not None and float(abs(luma - previous).mean()) < 0.02
             previous = luma
             ink = float((luma > 32).mean())
-            for kind in {settled, False}:
+            kinds = ["any"] + (["settled"] if settled else [])
+            kinds += ["late"] if settled and i >= half else []
+            for kind in kinds:
                 top, chosen = best.get(kind, (0.0, None))
                 top = max(top, ink)
                 best[kind] = (top, frame if ink >= STILL_INK * top else chosen)
-    if not best:
-        raise ValueError(f"{path} has no frames")
-    return best.get(True, best[False])[1].to_image()
+    for kind in ("late", "settled", "any"):
+        if kind in best:
+            return best[kind][1].to_image()
+    raise ValueError(f"{path} has no frames")
 
 
 def _signature(stream: Any) -> tuple[Any, ...]:
