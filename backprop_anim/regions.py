@@ -15,6 +15,7 @@ import numpy as np
 from manim import (
     DOWN,
     LEFT,
+    RIGHT,
     AnimationGroup,
     Dot,
     FadeIn,
@@ -97,7 +98,8 @@ class RegionsPlot(VGroup):
         x1 = MathTex("x_1", font_size=SMALL_SIZE - 4).next_to(self.border, DOWN, buff=0.08)
         x2 = MathTex("x_2", font_size=SMALL_SIZE - 4).next_to(self.border, LEFT, buff=0.08)
         self.axis_labels = VGroup(x1, x2)
-        self.add(self.grid, self.border, self.dots, self.axis_labels)
+        self.legend = self._legend().next_to(x1, DOWN, buff=0.1)
+        self.add(self.grid, self.border, self.dots, self.axis_labels, self.legend)
 
     def grid_of(self, step: Step) -> BandedGrid:
         """The regions of ``step``'s network, in this plot's place."""
@@ -125,6 +127,16 @@ class RegionsPlot(VGroup):
                 0.0,
             ]
         )
+
+    def _legend(self) -> VGroup:
+        """``● y = 0   ● y = 1``: the label colours of points and regions."""
+        items = VGroup()
+        for label in (0, 1):
+            dot = Dot(radius=0.07, color=CLASS_COLORS[label], stroke_width=0.8)
+            dot.set_stroke(TEXT_COLOR)
+            text = MathTex(f"y = {label}", font_size=SMALL_SIZE - 4)
+            items.add(VGroup(dot, text).arrange(RIGHT, buff=0.08))
+        return items.arrange(RIGHT, buff=0.35)
 
     def dot_centres(self) -> NDArray[np.float64]:
         """Where each sample is drawn now, shape ``(m, 3)``."""

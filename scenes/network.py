@@ -145,6 +145,13 @@ class NetworkScene(TraceScene):
             "a = sigma(W a + b) light its neurons, one layer after the other." + sample,
         )
         self.values: dict[tuple[int, int], MathTex] = {}
+        if m > 1:
+            note = VGroup(
+                MathTex(r"\text{neurons: sample 1 of}", font_size=SMALL_SIZE),
+                self.numbers.tex("m", decimals=0, font_size=SMALL_SIZE),
+            ).arrange(RIGHT, buff=0.1)
+            note.next_to(self.diagram, DOWN, buff=0.25).align_to(self.diagram, LEFT)
+            self.play(FadeIn(note))
         self.play(self._light_layer(0))
         for l in range(1, self.diagram.num_layers + 1):
             self.play(self._flow(l, ACTIVATION_COLOR, backwards=False))
