@@ -26,7 +26,8 @@ finished parts are assembled into ``OUT``:
 - ``lecture.mp4``: the parts' packets remuxed with shifted timestamps (no re-encoding)
   when their streams agree, else decoded and re-encoded once;
 - ``lecture.srt``: every part's subcaptions, shifted by the part's start;
-- ``chapters.txt``: ``HH:MM:SS title`` for every part and every section;
+- ``chapters.txt``: ``HH:MM:SS title`` for every part and every section, and
+  ``chapters-youtube.txt``, the subset a video platform accepts (≥ 10 s apart);
 - ``stills/``: the last frame of every section, as PNG;
 - ``preview.gif``: a few seconds of the delta part, small, for a course page;
 - ``parts/``: each part's own video and subtitles;
@@ -902,16 +903,48 @@ def timeline(media: Sequence[PartMedia]) -> Timeline:
     return Timeline(part_starts, section_starts, float(t))
 
 
-def chapters(parts: Sequence[Part], media: Sequence[PartMedia], line: Timeline) -> str:
-    """One ``HH:MM:SS title`` line per part and per section (the part's name first)."""
-    out = []
+def chapter_entries(
+    parts: Sequence[Part], media: Sequence[PartMedia], line: Timeline
+) -> list[tuple[float, str, bool]]:
+    """``(start, title, is_part)`` for every part and every section, the part first."""
+    out: list[tuple[float, str, bool]] = []
     for part, m, start, starts in zip(
         parts, media, line.part_starts, line.section_starts, strict=True
     ):
-        out.append(f"{chapter_time(start)} {part.title}")
+        out.append((start, part.title, True))
         for sec, s in zip(m.sections, starts, strict=True):
-            out.append(f"{chapter_time(s)} {part.title}: {sec.name.replace('_', ' ')}")
-    return "\n".join(out) + "\n"
+            out.append((s, f"{part.title}: {sec.name.replace('_', ' ')}", False))
+    return out
+
+
+def chapters(parts: Sequence[Part], media: Sequence[PartMedia], line: Timeline) -> str:
+    """One ``HH:MM:SS title`` line per part and per section (the part's name first)."""
+    entries = chapter_entries(parts, media, line)
+    return "".join(f"{chapter_time(t)} {title}\n" for t, title, _ in entries)
+
+
+MIN_CHAPTER_SECONDS = 10
+"""The shortest chapter video platforms accept (YouTube's rule)."""
+
+
+def platform_chapters(entries: Sequence[tuple[float, str, bool]]) -> str:
+    """Chapters a video platform accepts as they are: the first at ``00:00:00``, times
+    increasing, each at least :data:`MIN_CHAPTER_SECONDS` long. A section too close to
+    the chapter before it is merged into that chapter; a part too close to a section
+    before it replaces that section (a part's title matters more)."""
+    kept: list[tuple[int, str, bool]] = []
+    for t, title, is_part in entries:
+        whole = int(t + 1e-6)
+        while is_part and len(kept) > 1 and not kept[-1][2]:
+            if whole - kept[-1][0] >= MIN_CHAPTER_SECONDS:
+                break
+            kept.pop()
+        if kept and whole - kept[-1][0] < MIN_CHAPTER_SECONDS:
+            continue
+        kept.append((whole, title, is_part))
+    if kept:
+        kept[0] = (0, *kept[0][1:])
+    return "".join(f"{chapter_time(t)} {title}\n" for t, title, _ in kept)
 
 
 def joined_subtitles(media: Sequence[PartMedia], line: Timeline) -> list[Subtitle]:
@@ -1019,6 +1052,9 @@ def assemble(
         join += " + narration"
     _write_text(out / "lecture.srt", compose_srt(subs))
     _write_text(out / "chapters.txt", chapters(parts, media, line))
+    _write_text(
+        out / "chapters-youtube.txt", platform_chapters(chapter_entries(parts, media, line))
+    )
     written += [out / "lecture.srt", out / "chapters.txt"]
     stills = out / "stills"
     shutil.rmtree(stills, ignore_errors=True)

@@ -211,3 +211,23 @@ def test_scene_default_preset_is_read_without_importing(tmp_path: Path) -> None:
     )
     assert lec.scene_default_preset(scene) == "xor"
     assert lec.scene_default_preset(write(tmp_path / "t.py", SCENE)) == "delta-demo"
+
+
+def test_platform_chapters_are_ten_seconds_apart_and_keep_parts() -> None:
+    entries = [
+        (0.0, "A", True),
+        (0.0, "A: intro", False),
+        (9.0, "A: short", False),
+        (30.0, "A: long", False),
+        (55.0, "A: last", False),
+        (61.5, "B", True),
+        (61.5, "B: intro", False),
+        (90.0, "B: end", False),
+    ]
+    assert lec.platform_chapters(entries).splitlines() == [
+        "00:00:00 A",
+        "00:00:30 A: long",
+        "00:01:01 B",
+        "00:01:30 B: end",
+    ]
+    assert lec.platform_chapters([(3.0, "late start", True)]) == "00:00:00 late start\n"

@@ -123,6 +123,7 @@ def test_chapters_match_part_and_section_starts(
         "Part two: second beat",
     ]
     assert lines[0].startswith("00:00:00 ")
+    assert (out / "chapters-youtube.txt").read_text() == "00:00:00 Part one\n"
     starts = [line.part_starts[0], *line.section_starts[0], line.part_starts[1]]
     starts += line.section_starts[1]
     assert [ln.split(" ")[0] for ln in lines] == [lec.chapter_time(s) for s in starts]
