@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from backprop_anim import lecture as lec
+from backprop_anim.lecture.cache import _kit_files as kit_files
 from backprop_core import BackpropError
 
 SCENE = """
@@ -118,7 +119,7 @@ def test_part_key_follows_scene_settings_and_quality_only(project: Path) -> None
     assert key != lec.part_key(a2, "l", project)
     (project / "scenes" / "a.py").write_text(SCENE + "\n# edited\n")
     assert key != lec.part_key(a, "l", project)
-    names = {p.name for p in lec._kit_files()}
+    names = {p.name for p in kit_files()}
     assert {"scene.py", "network.py", "tex_template.tex"} <= names
     assert not names & lec.NOT_RENDERED
 

@@ -1,0 +1,176 @@
+"""The whole command: render or reuse every part, then assemble the outputs."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backprop_anim.lecture.cache import copy_atomically, write_text_atomically
+from backprop_anim.lecture.media import PREVIEW_SCENE, join_videos, preview_gif
+from backprop_anim.lecture.render import PartResult, default_jobs, render_parts
+from backprop_anim.lecture.spec import DEFAULT_OUT, QUALITIES, Lecture, Part
+from backprop_anim.lecture.timeline import (
+    chapter_entries,
+    chapters,
+    compose_srt,
+    joined_subtitles,
+    platform_chapters,
+    timeline,
+)
+from backprop_core.errors import BackpropError
+
+
+@dataclass
+class LectureResult:
+    results: list[PartResult]
+    out: Path
+    seconds: float
+    join: str = ""
+    outputs: list[Path] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[PartResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+
+def assemble(
+    lecture: Lecture, results: Sequence[PartResult], out: Path, narrate: bool = False
+) -> tuple[str, list[Path]]:
+    """Write the joined video, subtitles, chapters, stills and preview into ``out``;
+    with ``narrate``, the subtitles spoken by espeak-ng become the video's audio track."""
+    media = [r.media for r in results if r.media is not None]
+    parts = [r.part for r in results if r.media is not None]
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    # Each part on its own (kept even if another part failed).
+    parts_dir = out / "parts"
+    parts_dir.mkdir(exist_ok=True)
+    for p, m in zip(parts, media, strict=True):
+        copy_atomically(m.video, parts_dir / f"{p.name}.mp4")
+        if m.has_srt:
+            copy_atomically(m.srt, parts_dir / f"{p.name}.srt")
+    if len(media) != len(results):
+        return "", written
+    line = timeline(media)
+    join = join_videos([m.video for m in media], out / "lecture.mp4")
+    written.append(out / "lecture.mp4")
+    subs = joined_subtitles(media, line)
+    if narrate:
+        from backprop_anim.narration import narrate as speak_into
+
+        speak_into(out / "lecture.mp4", [(s.start, s.end, s.text) for s in subs], line.total)
+        join += " + narration"
+    write_text_atomically(out / "lecture.srt", compose_srt(subs))
+    write_text_atomically(out / "chapters.txt", chapters(parts, media, line))
+    write_text_atomically(
+        out / "chapters-youtube.txt", platform_chapters(chapter_entries(parts, media, line))
+    )
+    written += [out / "lecture.srt", out / "chapters.txt"]
+    stills = out / "stills"
+    shutil.rmtree(stills, ignore_errors=True)
+    stills.mkdir()
+    for p, m in zip(parts, media, strict=True):
+        for i, sec in enumerate(m.sections):
+            slug = re.sub(r"[^A-Za-z0-9]+", "-", sec.name).strip("-").lower() or "section"
+            copy_atomically(
+                m.folder / "stills" / sec.still, stills / f"{p.name}-{i + 1:02d}-{slug}.png"
+            )
+    written.append(stills)
+    from backprop_anim.slides import write_presentation
+
+    written.append(write_presentation(media, out / "slides"))
+    written.append(write_handouts(parts, out / "handouts"))
+    k = next((i for i, p in enumerate(parts) if p.scene.stem == PREVIEW_SCENE), 0)
+    secs = line.section_starts[k]
+    start = (secs[1] - line.part_starts[k]) if len(secs) > 1 else 0.0
+    preview_gif(media[k].video, out / "preview.gif", start=start)
+    written.append(out / "preview.gif")
+    return join, written
+
+
+def scene_default_preset(scene: Path) -> str:
+    """The ``default_preset`` a scene file's class sets (read from its source, not
+    imported: importing would import manim), else the kit's default."""
+    import ast
+
+    for node in ast.walk(ast.parse(scene.read_text("utf-8"))):
+        if isinstance(node, ast.ClassDef):
+            for stmt in node.body:
+                if (
+                    isinstance(stmt, ast.Assign)
+                    and any(
+                        isinstance(t, ast.Name) and t.id == "default_preset" for t in stmt.targets
+                    )
+                    and isinstance(stmt.value, ast.Constant)
+                    and isinstance(stmt.value.value, str)
+                ):
+                    return stmt.value.value
+    return "delta-demo"
+
+
+def part_trace(part: Part) -> Any:
+    """The trace a part's video shows, computed the way the scene computes it."""
+    from backprop_core import load_config, load_preset, load_trace, run
+
+    if part.trace is not None:
+        return load_trace(part.trace)
+    if part.config is not None:
+        return run(load_config(part.config), source=str(part.config))
+    name = part.preset or scene_default_preset(part.scene)
+    return run(load_preset(name), source=f"preset {name}")
+
+
+def write_handouts(parts: Sequence[Part], folder: Path) -> Path:
+    """Each part's worked solution and exercise sheet, from the trace its video shows, at
+    its iteration and precision: ``NN-scene.md``/``.tex`` and ``NN-scene-exercise.md``/``.tex``.
+    """
+    from backprop_core.handout import DEFAULT_DECIMALS, write_handout
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for part in parts:
+        trace = part_trace(part)
+        decimals = DEFAULT_DECIMALS if part.decimals is None else part.decimals
+        iteration = 1 if part.iteration is None else part.iteration
+        for blank, suffix in ((False, ""), (True, "-exercise")):
+            for ext in (".md", ".tex"):
+                path = folder / f"{part.name}{suffix}{ext}"
+                write_handout(trace, path, iteration, decimals, blank, source=part.name)
+    return folder
+
+
+def build_lecture(
+    lecture: Lecture,
+    out: Path = DEFAULT_OUT,
+    quality: str = "l",
+    jobs: int | None = None,
+    cwd: Path | None = None,
+    on_event: Callable[[Part, str, int], None] | None = None,
+    force: bool = False,
+    narrate: bool = False,
+) -> LectureResult:
+    """Render (or reuse) every part, then assemble the outputs; never raises for a failed
+    part: failures are in the result, finished parts are kept in ``out/parts``."""
+    if quality not in QUALITIES:
+        raise BackpropError(None, "--quality", f"must be one of {', '.join(QUALITIES)}")
+    cwd = Path.cwd() if cwd is None else cwd
+    jobs = jobs or default_jobs()
+    started = time.perf_counter()
+    cache = out / ".cache"
+    results = render_parts(lecture.parts, quality, jobs, cache, cwd, on_event, force)
+    join, written = assemble(lecture, results, out, narrate)
+    return LectureResult(results, out, time.perf_counter() - started, join, written)
+
+
+def iter_outputs(result: LectureResult) -> Iterator[str]:
+    """Lines of the closing report: one per part, then the outputs or the failures."""
+    for r in result.results:
+        m = r.media
+        what = f"{m.duration:6.1f} s of video" if m else ""
+        yield f"{r.part.name:<14} {r.status:<8} {r.seconds:6.1f} s  {what}"
+        if r.status == "failed":
+            yield f"    {r.reason}" + (f" (log: {r.log})" if r.log else "")
