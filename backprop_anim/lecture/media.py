@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections import deque
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -30,29 +29,6 @@ def video_frames(path: Path) -> tuple[Fraction, int]:
         rate = Fraction(s.base_rate or s.average_rate or 0)
         frames = s.frames or sum(1 for _ in c.demux(s) if _.size)
         return rate, int(frames)
-
-
-def last_frame(path: Path) -> Any:
-    """The last frame of a video as a Pillow image (seek near the end, decode the rest)."""
-    import av
-
-    with av.open(str(path)) as c:
-        s = c.streams.video[0]
-        if s.duration:
-            c.seek(s.duration, stream=s, backward=True, any_frame=False)
-        frames = deque(c.decode(s), maxlen=1)
-        if not frames:  # seeking failed: decode from the start
-            c.seek(0)
-            frames = deque(c.decode(s), maxlen=1)
-        if not frames:
-            raise ValueError(f"{path} has no frames")
-        frame = frames[0]
-        return frame.to_image()  # type: ignore[no-untyped-call]
-
-
-STILL_INK = 0.9
-"""A section's still is its last frame holding at least this share of the section's
-fullest frame's ink (non-background pixels); see :func:`section_still`."""
 
 
 def _luma(frame: Any) -> Any:
