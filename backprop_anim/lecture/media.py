@@ -31,6 +31,11 @@ def video_frames(path: Path) -> tuple[Fraction, int]:
         return rate, int(frames)
 
 
+STILL_INK = 0.9
+"""A section's still holds at least this share of the ink (non-background pixels) of the
+section's fullest candidate frame; see :func:`section_still`."""
+
+
 def _luma(frame: Any) -> Any:
     """The luma plane sampled every 4th pixel (no colour conversion: this runs on every
     frame of every section)."""
