@@ -12,7 +12,10 @@ from __future__ import annotations
 import math
 import sys
 
+from manim import Mobject
+
 from backprop_anim.inputs import SceneInputs
+from backprop_anim.layout import Layout
 from backprop_anim.numbers import fmt
 from backprop_anim.scene import WORDS_PER_SECOND, TraceScene
 from backprop_core.errors import BackpropError
@@ -81,6 +84,11 @@ class StoryScene(TraceScene):
     def setup(self) -> None:
         super().setup()
         self._narration_end = 0.0
+        self.layouts: list[Layout] = []
+
+    def record_layout(self, name: str, *parts: Mobject) -> None:
+        """Remember an arrangement (its parts' boxes now) for the layout tests."""
+        self.layouts.append(Layout.of(self.beats[-1] if self.beats else "", name, parts))
 
     def beat(self, name: str, narration: str, duration: float | None = None) -> None:
         self.finish()

@@ -197,6 +197,7 @@ class ChainScene(StoryScene):
             MathTex(r"C = (a^{(L)} - y)^2", font_size=style.BODY_SIZE),
         ).arrange(RIGHT, buff=0.8)  # fmt: skip
         rules.next_to(graph, DOWN, buff=0.6)
+        self.record_layout("graph", title, graph, rules)
         self.play(FadeIn(title))
         self.play(Create(graph.edges), FadeIn(graph.nodes), run_time=2)
         self.play(FadeIn(graph.values))
@@ -278,6 +279,7 @@ class ChainScene(StoryScene):
             self.play(Indicate(ones, color=style.SIGMA_PRIME_COLOR))
         self.play(FadeIn(sigmoid))
         slip = self.slip_note().next_to(table, DOWN, buff=0.4)
+        self.record_layout("factors", self.graph, table, slip)
         self.play(FadeIn(slip[0]), FadeIn(slip[1]))
         self.play(Create(slip[2]))
         self.play(FadeIn(slip[3]))
@@ -376,6 +378,11 @@ class ChainScene(StoryScene):
             )
         ).arrange(RIGHT, buff=1.2)
         panels.next_to(title, DOWN, buff=0.25)
+        note = Text(
+            "−∇C is perpendicular to the contour: only updating both weights follows it.",
+            font_size=style.SMALL_SIZE,
+        ).to_edge(DOWN, buff=0.25)
+        self.record_layout("two orders", title, *panels, note)
         self.play(FadeIn(title), FadeIn(captions[0]), FadeIn(captions[1]))
         self.play(*(Create(p.axes_group) for p in (left, right)))
         self.play(*(Create(p.contours) for p in (left, right)), run_time=1.5)
@@ -384,10 +391,6 @@ class ChainScene(StoryScene):
             self.play(Create(left.steps[i]), Create(right.steps[i]), run_time=0.3)
         self.play(FadeIn(results[0]), FadeIn(results[1]))
         why = self.gradient_arrow(left)
-        note = Text(
-            "−∇C is perpendicular to the contour: only updating both weights follows it.",
-            font_size=style.SMALL_SIZE,
-        ).to_edge(DOWN, buff=0.25)
         self.play(Create(why), FadeIn(note))
         self.wait(2)
 
@@ -501,6 +504,7 @@ class ChainScene(StoryScene):
         color_by_quantity(after)
         before.next_to(scalar, DOWN, buff=0.6)
         after.move_to(before)
+        self.record_layout("scalar delta rule", title, scalar, before)
         self.play(FadeIn(before))
         # The scalar weight becomes the transposed matrix, the product with σ' becomes ⊙:
         # part i of the scalar rule turns into part BRIDGE[i] of the matrix rule.
@@ -527,6 +531,7 @@ class ChainScene(StoryScene):
                 for name, eq in zip(("BP1", "BP2", "BP3", "BP4"), equations, strict=True)
             )
         )
+        self.record_layout("four equations", title, VGroup(equations, box), *names)
         self.play(FadeIn(names))
         self.wait(2)
 

@@ -175,6 +175,7 @@ class ScalarScene(StoryScene):
             r"\text{wanted: }", A_OUT, "^*", "=", Y, "=", self.num("y[0,0]", style.TARGET_COLOR)
         )
         VGroup(forward, target).arrange(DOWN, buff=0.45).next_to(picture, DOWN, buff=0.6)
+        self.record_layout("network and forward pass", title, picture, forward, target)
         self.play(FadeIn(title), Create(net), FadeIn(labels))
         self.play(FadeIn(in_value), FadeIn(w_label))
         self.play(Write(forward))
@@ -190,8 +191,8 @@ class ScalarScene(StoryScene):
             f"The cost measures the miss: C = {self.half} (a(L) minus y) squared "
             f"= {self.say('loss')}.",
         )
-        small = self.network[0].copy().scale(0.6).to_corner(LEFT + UP, buff=0.4)
         title = self.title("The cost")
+        small = self.network[0].copy().scale(0.75).next_to(title, DOWN, buff=0.4)
         definition = Formula(C, "=", self.half, r"\left(", A_OUT, "-", Y, r"\right)^{2}")
         numbers = Formula(
             "=", self.half, r"\left(", self.num("a1[0,0]", style.ACTIVATION_COLOR), "-",
@@ -200,7 +201,8 @@ class ScalarScene(StoryScene):
         )  # fmt: skip
         lines = VGroup(definition, numbers).arrange(DOWN, aligned_edge=LEFT, buff=0.4)
         numbers.shift(RIGHT * (definition.get_part(1).get_x() - numbers.get_part(0).get_x()))
-        lines.move_to(DOWN * 0.5)
+        lines.next_to(small, DOWN, buff=0.7)
+        self.record_layout("cost", title, small, definition, numbers)
         self.play(
             FadeOut(self.network[1:]),
             FadeOut(self.title_mob),
@@ -247,6 +249,7 @@ class ScalarScene(StoryScene):
         note = Text(
             "As ε shrinks, ΔC/Δw settles on the derivative ∂C/∂w.", font_size=style.SMALL_SIZE + 2
         ).to_edge(DOWN, buff=0.6)
+        self.record_layout("nudges and ratios", title, *rows, table, VGroup(exact, box), note)
         self.play(FadeIn(title), *(FadeIn(r[:3]) for r in rows))
         for r in rows:
             self.play(FadeIn(r[3]), FadeIn(r[4]), r[2].animate.move_to(r[5]), run_time=0.8)
@@ -336,6 +339,7 @@ class ScalarScene(StoryScene):
         for line in (first, values):
             line.shift(RIGHT * (rule.get_part(1).get_x() - line.get_part(0).get_x()))
         lines.next_to(title, DOWN, buff=0.45)
+        self.record_layout("update rule and first step", title, rule, first)
         self.play(FadeIn(title), Write(rule))
         self.play(Write(first))
         self.play(
@@ -344,6 +348,7 @@ class ScalarScene(StoryScene):
         self.play(Write(values))
         self.play(Indicate(values.get_part(-1)))
         slip = self.slip_note().next_to(lines, DOWN, buff=0.5)
+        self.record_layout("chain rule and the slip", title, rule, first, values, slip)
         self.play(FadeIn(slip[0]), FadeIn(slip[1]))
         self.play(Create(slip[2]))
         self.play(FadeIn(slip[3]))
@@ -389,6 +394,7 @@ class ScalarScene(StoryScene):
         )  # fmt: skip
         first = self.first_step()
         VGroup(rule, first).arrange(DOWN, buff=0.5).next_to(title, DOWN, buff=0.5)
+        self.record_layout("update rule and first step", title, rule, first)
         self.play(FadeIn(title), Write(rule))
         self.play(Write(first))
         self.play(Indicate(first.get_part(-1)))
@@ -398,6 +404,7 @@ class ScalarScene(StoryScene):
         body = VGroup(table, plots).arrange(RIGHT, buff=0.8)
         self.play(FadeOut(first), FadeOut(title), rule.animate.to_edge(UP, buff=0.3))
         body.next_to(rule, DOWN, buff=0.3)
+        self.record_layout("table and plots", rule, table, *plots)
         self.play(FadeIn(table[0]), FadeIn(plots))
         w_plot, c_plot = plots
         for row, points in zip(table[1], self.row_points, strict=True):
@@ -521,6 +528,7 @@ class ScalarScene(StoryScene):
         )  # fmt: skip
         box = SurroundingRectangle(result, color=style.HIGHLIGHT_COLOR, buff=0.2)
         VGroup(picture, VGroup(result, box)).arrange(DOWN, buff=0.8).next_to(title, DOWN, 0.7)
+        self.record_layout("result", title, picture, VGroup(result, box))
         self.play(FadeIn(title), Create(net), FadeIn(in_value), FadeIn(w_label))
         self.play(FadeIn(out_value))
         self.play(Write(result))

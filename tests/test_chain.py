@@ -24,6 +24,8 @@ from scene_harness import (
     scene_class,
 )
 
+from backprop_anim.layout import layout_problems
+
 __module_test__ = "chain"
 
 BEATS = ["graph", "chain rule", "training order", "bridge"]
@@ -92,6 +94,45 @@ def test_a_scalar_trace_stops_with_one_line(
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "chain.py needs a 1-1-1 network" in err
+
+
+def layout_issues(scene: object) -> list[str]:
+    """Every recorded arrangement fits the frame without overlaps (bounding boxes)."""
+    return [p for layout in scene.layouts for p in layout_problems(layout)]  # type: ignore[attr-defined]
+
+
+def test_layout_is_clean(chain_scene: object) -> None:
+    assert len(chain_scene.layouts) >= 5  # type: ignore[attr-defined]
+    assert layout_issues(chain_scene) == []
+
+
+OTHER_CONFIG = """
+name = "chain-sigmoid"
+[network]
+sizes = [1, 1, 1]
+activations = ["sigmoid", "sigmoid"]
+loss = "sse"
+bias = false
+[init]
+weights = [[[0.5]], [[-0.8]]]
+[data]
+x = [[1.5]]
+y = [[0.9]]
+[train]
+learning_rate = 2.0
+iterations = 25
+"""
+
+
+@pytest.mark.slow  # a second full construct, on another trace
+def test_another_trace(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "other.toml"
+    config.write_text(OTHER_CONFIG)
+    clean_env.setenv("BACKPROP_CONFIG", str(config))
+    with tempconfig({"tex_dir": TEX_CACHE}):
+        scene = run_scene("chain", tmp_path)
+    assert_numbers_match_trace(scene)
+    assert layout_issues(scene) == []
 
 
 # -- golden frames (regenerate with: pytest tests/test_chain.py --set_test) -------------

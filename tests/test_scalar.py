@@ -27,6 +27,8 @@ from scene_harness import (
     scene_class,
 )
 
+from backprop_anim.layout import layout_problems
+
 __module_test__ = "scalar"
 
 QUESTION_OUTPUT = [
@@ -107,6 +109,45 @@ def test_a_non_scalar_trace_stops_with_one_line(
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0
     assert "preset seed-chain" in err and "scalar.py needs a 1-1 network" in err
+
+
+def layout_issues(scene: object) -> list[str]:
+    """Every recorded arrangement fits the frame without overlaps (bounding boxes)."""
+    return [p for layout in scene.layouts for p in layout_problems(layout)]  # type: ignore[attr-defined]
+
+
+def test_layout_is_clean(scalar_scene: object) -> None:
+    assert len(scalar_scene.layouts) >= 5  # type: ignore[attr-defined]
+    assert layout_issues(scalar_scene) == []
+
+
+OTHER_CONFIG = """
+name = "scalar-other"
+[network]
+sizes = [1, 1]
+activations = ["identity"]
+loss = "half_sse"
+bias = false
+[init]
+weights = [[[2.0]]]
+[data]
+x = [[0.3]]
+y = [[-1.0]]
+[train]
+learning_rate = 2.0
+iterations = 30
+"""
+
+
+@pytest.mark.slow  # a second full construct, on another trace
+def test_another_trace(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "other.toml"
+    config.write_text(OTHER_CONFIG)
+    clean_env.setenv("BACKPROP_CONFIG", str(config))
+    with tempconfig({"tex_dir": TEX_CACHE}):
+        scene = run_scene("scalar", tmp_path)
+    assert_numbers_match_trace(scene)
+    assert layout_issues(scene) == []
 
 
 # -- golden frames (regenerate with: pytest tests/test_scalar.py --set_test) ------------
