@@ -2,23 +2,31 @@
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/engine.py            # full run (about a minute)
-    .venv/bin/python benchmarks/engine.py --quick    # fewer repeats, smaller memory sweep
+    .venv/bin/python benchmarks/engine.py                # about a minute on a quiet machine
+    .venv/bin/python benchmarks/engine.py --quick        # fewer repeats, smaller memory sweep
+    .venv/bin/python benchmarks/engine.py --markdown     # also print the tables as Markdown
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/engine.py   # steadier on a busy machine
 
 For every preset network and for a 784-128-10 sigmoid network (batch of 64 random samples,
-200 iterations, seeded) the same training runs twice in one process:
+200 iterations, seeded) the same training runs in one process as:
 
 - **bare**: a Nielsen-style loop (forward keeping ``z`` and ``a``, BP1-BP4, update), with no
   recording and no loss, written here independently of :mod:`backprop_core.network`;
+- **bare + keep**: the same loop appending every array a trace holds to a list, the least
+  any recorder must do: it measures what keeping the numbers costs by itself;
 - **engine**: :func:`backprop_core.trace.run` recording *every* iteration (``every=1``),
-  which also computes the loss of every iteration.
+  which also computes the loss of every iteration and checks for divergence;
+- **every=10**: the engine recording every 10th iteration.
 
-Each measurement is repeated and the best time kept (the minimum is the least noisy
-estimate on a shared machine). Both must end at the same weights, which is checked.
-Then peak memory (tracemalloc, which sees NumPy's allocations) of ``run`` at 784-128-10
-for growing iteration counts, with ``every=10`` against ``every=1``.
+The loops take turns and each one's best time of several runs is kept (the minimum is the
+least noisy estimate on a shared machine). The bare loop and the engine must end at the
+same weights, which is checked. Then the peak memory (tracemalloc, which sees NumPy's
+array buffers) of ``run`` at 784-128-10 for growing iteration counts, recording every
+iteration, every 10th, and a fixed 11 iterations (``every = iterations / 10``).
 
-The goal from issue 2: engine/bare ≤ 1.15 at 784-128-10.
+The goal from issue 2: engine/bare ≤ 1.15 at 784-128-10. The script prints the NumPy/BLAS
+configuration and the load average, since both change the figures; it leaves
+``OPENBLAS_CORETYPE`` and the thread count as the environment sets them.
 """
 
 from __future__ import annotations
