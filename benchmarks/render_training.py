@@ -118,9 +118,15 @@ def main() -> None:
                 f"{best / duration:.2f} s per video second"
             )
         (narrow, nd), (wide, wd) = results.values()
+        # Both show the same iterations; their narrations (held to the end) differ a little
+        # in length, so the ratio is given for the whole render and per video second.
+        total = wide / narrow
         ratio = (wide / wd) / (narrow / nd)
-        verdict = "meets" if ratio <= GOAL else "misses"
-        print(f"wide / narrow (per video second) = {ratio:.2f}  ({verdict} the goal ≤ {GOAL})")
+        verdict = "meets" if max(total, ratio) <= GOAL else "misses"
+        print(
+            f"wide / narrow = {total:.2f} (whole render), {ratio:.2f} (per video second)  "
+            f"({verdict} the goal ≤ {GOAL})"
+        )
 
 
 if __name__ == "__main__":
