@@ -48,6 +48,7 @@ from manim import (
 from backprop_anim import style
 from backprop_anim.formula import Formula
 from backprop_anim.graph import ComputationalGraph, Node
+from backprop_anim.plots import linear_range
 from backprop_anim.story import StoryScene, require, trimmed_decimals
 from backprop_core.activations import ACTIVATIONS
 from backprop_core.question import (
@@ -63,7 +64,7 @@ LOSS_FACTOR = {"sse": "2", "mse": "2", "half_sse": ""}
 """The factor in front of ``(a^(L) − y)`` in ``∂C/∂a^(L)`` (one output, one sample)."""
 
 FACTORS = (
-    # (TeX of the factor, TeX of its value, trace expression, sigmoid name, graph edge)
+    # (TeX of the factor, TeX of its value, trace expression, ChainFactors field, graph edge)
     (r"\frac{\partial z^{(L-1)}}{\partial w^{(L-1)}}", "a^{(L-2)}", "a0[0,0]", "a0", ("w1", "z1")),
     (r"\frac{\partial a^{(L-1)}}{\partial z^{(L-1)}}", r"\sigma'(z^{(L-1)})", "sp1[0,0]",
      "sigma_prime1", ("z1", "a1")),
@@ -135,9 +136,11 @@ class ChainScene(StoryScene):
         self.factor = LOSS_FACTOR[cfg.loss]
         self.last = self.trace.steps[-1].iteration
         self.identity = cfg.activations == ("identity", "identity")
-        # Engine-derived numbers: the sigmoid chain's factors, and the question's order.
-        sigmoid = chain_factors(with_activation(cfg, "sigmoid"))
-        for name, value in sigmoid.as_dict("sig_").items():
+        # Engine-derived numbers: the same chain with another activation (sigmoid, or the
+        # identity when the trace is already sigmoid), and the question's training order.
+        self.other = "identity" if set(cfg.activations) == {"sigmoid"} else "sigmoid"
+        other = chain_factors(with_activation(cfg, self.other))
+        for name, value in other.as_dict("alt_").items():
             self.numbers.define(name, value)
         self.simultaneous = simultaneous_trajectory(self.trace)
         self.sequential = train_last_layer_first(cfg)
@@ -251,15 +254,20 @@ class ChainScene(StoryScene):
             + (
                 "With identity activations both sigma-prime factors are 1; "
                 if self.identity
-                else f"Here sigma is {act}; "
+                else f"Here sigma is {act}, so the sigma-prime factors are not 1; "
             )
-            + "with sigmoids they shrink the product. The question wrote dW(L)/da(L-1): the "
-            "factor is da(L)/da(L-1), which is w(L) here.",
+            + (
+                "with sigmoids they shrink the product. "
+                if self.other == "sigmoid"
+                else "with identity activations they would be 1. "
+            )
+            + "The question wrote dW(L)/da(L-1): the factor is da(L)/da(L-1), which is "
+            + ("w(L) here." if self.identity else "sigma-prime of z(L) times w(L)."),
         )
         self.play(FadeOut(self.graph_title), self.graph.animate.scale(0.8).to_edge(UP, buff=0.3))
         table = self.factor_table()
         table.next_to(self.graph, DOWN, buff=0.45)
-        header, symbols, ours, sigmoid = table
+        header, symbols, ours, other = table
         self.play(Write(header))
         self.play(FadeIn(symbols))
         for i, (*_, edge) in enumerate(FACTORS):
@@ -277,7 +285,7 @@ class ChainScene(StoryScene):
         if self.identity:
             ones = VGroup(ours[2], ours[4])
             self.play(Indicate(ones, color=style.SIGMA_PRIME_COLOR))
-        self.play(FadeIn(sigmoid))
+        self.play(FadeIn(other))
         slip = self.slip_note().next_to(table, DOWN, buff=0.4)
         self.record_layout("factors", self.graph, table, slip)
         self.play(FadeIn(slip[0]), FadeIn(slip[1]))
@@ -290,10 +298,10 @@ class ChainScene(StoryScene):
         return self.graph.get_node(edge[0])[0].get_color()
 
     def factor_table(self) -> VGroup:
-        """Rows: the factors, what each equals, its number here, its number with sigmoids.
+        """Rows: the factors, what each equals, their numbers here and with another activation.
 
         Columns: a row label, the five factors, and their product ``∂C/∂w^(L-1)`` (the
-        engine's BP4 value: the trace's ``dW1``, or the sigmoid chain's ``product``).
+        engine's BP4 value: the trace's ``dW1``, or the other chain's ``product``).
         """
         size = style.SMALL_SIZE + 2
         label_size = style.SMALL_SIZE
@@ -318,13 +326,13 @@ class ChainScene(StoryScene):
             for (_, _, e, *_), c in zip(FACTORS, FACTOR_COLORS, strict=True)
         ]
         ours.append(self.num("dW1[0,0]", style.GRADIENT_COLOR, font_size=size))
-        sigmoid: list[VMobject] = [Text("sigmoid:", font_size=label_size)]
-        sigmoid += [
-            self.num(f"sig_{n}", c, font_size=size)
+        other: list[VMobject] = [Text(f"{self.other}:", font_size=label_size)]
+        other += [
+            self.num(f"alt_{n}", c, font_size=size)
             for (_, _, _, n, _), c in zip(FACTORS, FACTOR_COLORS, strict=True)
         ]
-        sigmoid.append(self.num("sig_product", style.GRADIENT_COLOR, font_size=size))
-        cells = [*header, *symbols, *ours, *sigmoid]
+        other.append(self.num("alt_product", style.GRADIENT_COLOR, font_size=size))
+        cells = [*header, *symbols, *ours, *other]
         VGroup(*cells).arrange_in_grid(rows=4, cols=7, buff=(0.45, 0.3))
         n = 7
         return VGroup(*(VGroup(*cells[r * n : (r + 1) * n]) for r in range(4)))
@@ -412,20 +420,23 @@ class ChainScene(StoryScene):
         """
         sim1, sim2 = self.simultaneous.entry(1), self.simultaneous.entry(2)
         seq1, seq2 = self.sequential.entry(1), self.sequential.entry(2)
-        top = 1.15 * max(*sim1, *sim2, *seq1, *seq2)
-        step = 1.0 if top > 2 else 0.5
+        # One range for both axes (equal units, so "perpendicular to the contour" looks it).
+        values = [0.0, *sim1, *sim2, *seq1, *seq2]
+        low, high, step = linear_range([min(values), max(values)], ticks=4)
         axes = Axes(
-            x_range=[0, top, step], y_range=[0, top, step], x_length=3.9, y_length=3.9,
+            x_range=[low, high, step], y_range=[low, high, step], x_length=3.9, y_length=3.9,
             tips=False, axis_config={"include_numbers": True, "font_size": 18,
                                      "decimal_number_config": {"num_decimal_places": 0}},
         )  # fmt: skip
+        # Axis names outside the box of the axes, where no path or contour can reach them.
+        size = style.SMALL_SIZE
         labels = VGroup(
-            MathTex("w^{(L-1)}", font_size=style.SMALL_SIZE, color=style.WEIGHT_COLOR).next_to(
-                axes.x_axis, DOWN, buff=0.3
-            ),
-            MathTex("w^{(L)}", font_size=style.SMALL_SIZE, color=style.WEIGHT_COLOR).next_to(
-                axes.y_axis, LEFT, buff=0.3
-            ),
+            MathTex("w^{(L-1)}", font_size=size, color=style.WEIGHT_COLOR)
+            .next_to(axes, DOWN, buff=0.1)
+            .align_to(axes, RIGHT),
+            MathTex("w^{(L)}", font_size=size, color=style.WEIGHT_COLOR)
+            .next_to(axes, LEFT, buff=0.1)
+            .align_to(axes, UP),
         )
         cfg = self.trace.config
         contours = VGroup(

@@ -75,8 +75,8 @@ def test_graph_and_factors_show_the_seed_chain(chain_scene: object) -> None:
     }.items():  # fmt: skip
         assert texts[expr] == text, expr
     # The sigmoid chain's σ'(z) = σ(z)(1 − σ(z)) at z = 2.85, from the engine.
-    assert texts["sig_sigma_prime1"] == "0.052"
-    for name in ("sig_a0", "sig_sigma_prime2", "sig_grad_a", "sig_product", "seq_cost_end"):
+    assert texts["alt_sigma_prime1"] == "0.052"
+    for name in ("alt_a0", "alt_sigma_prime2", "alt_grad_a", "alt_product", "seq_cost_end"):
         assert name in texts
 
 
