@@ -308,7 +308,48 @@ def bad_shapes(tmp_path: Path) -> str:
     return "s.npz"
 
 
+def corrupted(tmp_path: Path) -> str:
+    good_trace(tmp_path, "c.json")
+    data = bytearray((tmp_path / "c.json").read_bytes())
+    data[200:204] = b"\xff\xfe{,"
+    (tmp_path / "c.json").write_bytes(bytes(data))
+    return "c.json"
+
+
+def edited_config(tmp_path: Path, old: str, new: str) -> str:
+    text = BAD_CONFIG.format(loss="sse", rate="0.1", iterations=5)
+    assert old in text
+    (tmp_path / "bad.toml").write_text(text.replace(old, new))
+    return "bad.toml"
+
+
 CASES = {
+    "unknown activation": (
+        lambda p: ["trace", "-c", edited_config(p, '["sigmoid"]', '["sigmoidal"]'), "-o", "t.json"],
+        ["bad.toml: network.activations[0]: unknown activation 'sigmoidal'"],
+    ),
+    "weights that disagree with sizes": (
+        lambda p: [
+            "trace",
+            "-c",
+            edited_config(p, "[data]", "[init]\nweights = [[[1.0, 2.0, 3.0]]]\n[data]"),
+            "-o",
+            "t.json",
+        ],
+        ["bad.toml: init.weights[0]: W^(1) must be 1×2"],
+    ),
+    "data that disagree with sizes": (
+        lambda p: ["check", "-c", edited_config(p, "x = [[1.0, 2.0]]", "x = [[1.0]]")],
+        ["bad.toml: data.x: each sample needs 2 inputs"],
+    ),
+    "missing field": (
+        lambda p: ["trace", "-c", edited_config(p, "iterations = 5", ""), "-o", "t.json"],
+        ["bad.toml: train.iterations: missing field"],
+    ),
+    "corrupted json": (
+        lambda p: ["show", corrupted(p)],
+        ["c.json: not valid JSON, truncated or corrupted"],
+    ),
     "unknown loss": (
         lambda p: ["trace", "-c", bad_config(p, loss="l1"), "-o", "t.json"],
         ["bad.toml: network.loss: unknown loss 'l1'"],
