@@ -13,6 +13,7 @@ from backprop_core.question import (
     chain_factors,
     cost_at,
     last_layer_first_schedule,
+    residual_at,
     sensitivities,
     simultaneous_trajectory,
     train_last_layer_first,
@@ -116,3 +117,12 @@ def test_simultaneous_trajectory_needs_every_iteration() -> None:
     trace = run(load_preset("seed-chain"), every=5)
     with pytest.raises(ValueError, match="every iteration"):
         simultaneous_trajectory(trace)
+
+
+def test_cost_surface_of_the_chain() -> None:
+    config = load_preset("seed-chain")
+    # C = (x w1 w2 − y)², and its valley a^(L) = y is the hyperbola w1 w2 = y / x.
+    assert cost_at(config, 0.5, 0.8) == pytest.approx((5.7 * 0.4 - 50.1) ** 2)
+    assert residual_at(config, 0.5, 0.8) == pytest.approx(5.7 * 0.4 - 50.1)
+    assert residual_at(config, 1.0, 50.1 / 5.7) == pytest.approx(0.0, abs=1e-12)
+    assert cost_at(config, 2.0, 50.1 / 5.7 / 2.0) == pytest.approx(0.0, abs=1e-20)
