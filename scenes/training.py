@@ -80,6 +80,12 @@ def fit_in(mob: Mobject, width: float, height: float | None = None) -> Mobject:
     return mob
 
 
+def fit_box(mob: Mobject, width: float, height: float, max_scale: float = 1.2) -> Mobject:
+    """Scale ``mob`` to fill ``width × height`` as far as it can, enlarging at most by
+    ``max_scale`` (its labels grow with it)."""
+    return mob.scale(min(width / mob.width, height / mob.height, max_scale))
+
+
 class TrainingScene(TraceScene):
     """Gradient descent over a whole run, shown at a fixed number of recorded iterations."""
 
@@ -288,10 +294,10 @@ class TrainingScene(TraceScene):
             self.heatmap_panel.align_to(self.loss_panel, UP)
         lower_width = self.loss_panel.width
         if self.regions is not None:
-            fit_in(self.diagram, lower_width - self.regions.width - 0.6, 2.6)
+            fit_box(self.diagram, lower_width - self.regions.width - 0.6, 2.6)
             lower = VGroup(self.regions, self.diagram).arrange(RIGHT, buff=0.6)
         else:
-            fit_in(self.diagram, lower_width, 2.9)
+            fit_box(self.diagram, lower_width, 2.9)
             lower = VGroup(self.diagram)
         lower.next_to(self.loss_panel, DOWN, buff=0.45).align_to(self.loss_panel, LEFT)
         space_right = self.heatmap_panel.get_left()[0] - 0.3
