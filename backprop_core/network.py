@@ -26,6 +26,7 @@ Arrays are never updated in place, so a recorded ``W_next`` is the next iteratio
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -126,9 +127,10 @@ def check_finite(g: Gradients, iteration: int, source: str) -> None:
     ``z`` non-finite, so it is caught one iteration later, and :func:`train` checks the
     final parameters itself. (Scanning every ``∂C/∂W`` cost 5 % of a 784-128-10 run.)
     """
-    if np.isfinite(g.loss) and all(
-        np.isfinite(z).all() and np.isfinite(d).all() for z, d in zip(g.zs, g.deltas, strict=True)
-    ):
+    # Fast path, one sum instead of a test per array: a sum is finite only if every term
+    # is (a sum that overflows merely takes the slow path, which then finds nothing).
+    total = g.loss + sum(np.add.reduce(a, axis=None) for a in (*g.zs, *g.deltas))
+    if math.isfinite(total):
         return
     hint = "(training diverged); try a smaller train.learning_rate"
     for l, z in enumerate(g.zs, start=1):
