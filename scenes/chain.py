@@ -199,7 +199,8 @@ class ChainScene(StoryScene):
                     font_size=style.BODY_SIZE),
             MathTex(r"C = (a^{(L)} - y)^2", font_size=style.BODY_SIZE),
         ).arrange(RIGHT, buff=0.8)  # fmt: skip
-        rules.next_to(graph, DOWN, buff=0.6)
+        rules.next_to(graph, DOWN, buff=0.7)
+        VGroup(graph, rules).next_to(title, DOWN, buff=1.0)
         self.record_layout("graph", title, graph, rules)
         self.play(FadeIn(title))
         self.play(Create(graph.edges), FadeIn(graph.nodes), run_time=2)
@@ -515,7 +516,8 @@ class ChainScene(StoryScene):
         color_by_quantity(after)
         before.next_to(scalar, DOWN, buff=0.6)
         after.move_to(before)
-        self.record_layout("scalar delta rule", title, scalar, before)
+        why = self.bridge_notes().next_to(after, DOWN, buff=0.45)
+        self.record_layout("scalar delta rule", title, scalar, before, why)
         self.play(FadeIn(before))
         # The scalar weight becomes the transposed matrix, the product with σ' becomes ⊙:
         # part i of the scalar rule turns into part BRIDGE[i] of the matrix rule.
@@ -527,12 +529,15 @@ class ChainScene(StoryScene):
         )
         self.remove(before)
         self.add(after)
+        self.play(FadeIn(why))
         self.wait()
         equations = self.four_equations()
         box = SurroundingRectangle(equations, color=style.DELTA_COLOR, buff=0.25)
         VGroup(equations, box).move_to(0.4 * DOWN)
         others = [eq for n, eq in enumerate(equations) if n != 1]
-        self.play(FadeOut(scalar), ReplacementTransform(after, equations[1]), run_time=1.5)
+        self.play(
+            FadeOut(scalar), FadeOut(why), ReplacementTransform(after, equations[1]), run_time=1.5
+        )
         self.play(*(Write(eq) for eq in others), Create(box))
         names = VGroup(
             *(
@@ -545,6 +550,23 @@ class ChainScene(StoryScene):
         self.record_layout("four equations", title, VGroup(equations, box), *names)
         self.play(FadeIn(names))
         self.wait(2)
+
+    def bridge_notes(self) -> VGroup:
+        """What changes from one neuron per layer to many: ``w → Wᵀ`` and ``· σ' → ⊙``."""
+        size = style.SMALL_SIZE + 2
+        return VGroup(
+            MathTex(
+                r"w^{(L)} \;\to\; (W^{(l+1)})^{T}:",
+                r"\text{ every neuron of layer } l \text{ collects } \delta"
+                r"\text{ from all neurons it feeds}",
+                font_size=size,
+            ),
+            MathTex(
+                r"\cdot\,\sigma' \;\to\; \odot\,\sigma':",
+                r"\text{ each neuron multiplies by its own } \sigma'(z_j^{(l)})",
+                font_size=size,
+            ),
+        ).arrange(DOWN, aligned_edge=LEFT, buff=0.25)
 
     def four_equations(self) -> VGroup:
         """BP1–BP4 in matrix form, as the engine and ``scenes/delta.py`` write them.
