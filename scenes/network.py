@@ -222,11 +222,12 @@ class NetworkScene(TraceScene):
         self.wait(1)
 
     def update_weights(self) -> None:
+        change = "smaller" if self.step.loss_after < self.step.loss else "not smaller"
         self.beat(
             "update",
             "Gradient descent moves every weight against its gradient, by the learning "
             "rate eta times the gradient. The lines show the new weights, and the cost "
-            "after the step is smaller.",
+            f"after the step is {change}.",
         )
         update, costs = self.panel[3:]
         parts = [self.title, self.edge_caption, self.diagram, *self.panel]

@@ -149,9 +149,9 @@ class TrainingScene(TraceScene):
     def train(self) -> None:
         self.beat(
             "training",
-            "Now watch it learn: the cost falls, the weights grow and settle, the "
-            "gradients fade as the cost flattens"
-            + (", and the regions fit the data." if self.regions_on else "."),
+            "Now watch it learn: the cost curve draws itself up to each shown iteration, "
+            "and the heatmaps and the edges take that iteration's weights and gradients"
+            + (", while the regions follow the network's output." if self.regions_on else "."),
             duration=STEP_SECONDS * (len(self.shown) - 1),
         )
         for previous, k in zip(self.shown, self.shown[1:], strict=False):
