@@ -100,12 +100,13 @@ class BackpropInMatrixForm(TraceScene):
 
     def setup(self) -> None:
         super().setup()
+        self.layouts: list[Layout] = []
+        """Every arrangement shown, for the tests' fit and overlap checks."""
+        self.heading: Mobject | None = None
         # One LaTeX run for every number the matrices can show (see texbatch).
         prewarm_tex(trace_number_texts(self.numbers))
 
     def construct(self) -> None:
-        self.layouts: list[Layout] = []
-        self.heading: Mobject | None = None
         self.show_network_and_notation()
         self.show_forward_pass()
         self.show_cost()
@@ -1108,7 +1109,8 @@ class BackpropInMatrixForm(TraceScene):
         first = created[0][1].get_entry(0, 0)
         self.play(TransformFromCopy(line.nums[-1], first), FadeOut(rects))
         rest = [e for _, m in created for e in m.get_number_entries() if e is not first]
-        self.play(LaggedStart(*(FadeIn(e) for e in rest), lag_ratio=0.05), run_time=1.2)
+        if rest:
+            self.play(LaggedStart(*(FadeIn(e) for e in rest), lag_ratio=0.05), run_time=1.2)
         self.wait(READ)
         self.clear(keep=[self.heading])
 

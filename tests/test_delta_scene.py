@@ -1,0 +1,274 @@
+"""``scenes/delta.py``: construct smoke tests on many traces, bad inputs, golden frames, render.
+
+Every smoke test checks that the beats are the issue's eight, that every number on screen
+is the trace's value at the shown precision, and that every recorded arrangement fits the
+16:9 frame without overlaps.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import cairo
+import manim.utils.testing.frames_comparison as frames_module
+import numpy as np
+import pytest
+from manim import TexTemplate
+from manim.utils.testing.frames_comparison import frames_comparison
+from scene_harness import (
+    ROOT,
+    assert_numbers_match_trace,
+    load_scene_module,
+    run_scene,
+    scene_class,
+)
+
+from backprop_anim.elide import visible_indices
+from backprop_anim.layout import layout_problems
+from backprop_anim.scene import TraceScene
+from backprop_core import load_preset, run
+from backprop_core.io import save_trace
+
+__module_test__ = "delta"
+
+module = load_scene_module("delta")
+DeltaScene = scene_class(module)
+BEATS = list(module.BEATS)
+TEX_TEMPLATE = str(ROOT / "backprop_anim" / "tex_template.tex")
+TEX_CACHE = str(Path(tempfile.gettempdir()) / "backprop-anim-delta-tex")
+"""A TeX cache shared by the golden-frame tests (formulas compile once per machine)."""
+GOLDEN = {"tex_template": TexTemplate.from_file(TEX_TEMPLATE), "tex_dir": TEX_CACHE}
+
+
+def write_config(
+    path: Path,
+    sizes: list[int],
+    activations: list[str],
+    loss: str,
+    samples: int = 1,
+    one_hot: bool = False,
+    seed: int = 0,
+) -> Path:
+    """A config with seeded random weights and data of the right widths, as TOML."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, (samples, sizes[0])).round(3)
+    if one_hot:
+        y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], samples)]
+    else:
+        y = rng.uniform(0, 1, (samples, sizes[-1])).round(3)
+
+    def rows(a: np.ndarray) -> str:
+        return "[" + ", ".join("[" + ", ".join(repr(float(v)) for v in r) + "]" for r in a) + "]"
+
+    acts = ", ".join(f'"{a}"' for a in activations)
+    path.write_text(
+        f'[network]\nsizes = {sizes}\nactivations = [{acts}]\nloss = "{loss}"\n'
+        f"[init]\nseed = {seed}\n[data]\nx = {rows(x)}\ny = {rows(y)}\n"
+        "[train]\nlearning_rate = 0.1\niterations = 2\n"
+    )
+    return path
+
+
+CONFIGS = {
+    "tanh-4-6-5-3": dict(sizes=[4, 6, 5, 3], activations=["tanh"] * 3, loss="sse"),
+    "softmax-ce-3-4-3": dict(
+        sizes=[3, 4, 3], activations=["sigmoid", "softmax"], loss="cross_entropy", one_hot=True
+    ),
+    "batch-6": dict(sizes=[3, 2, 1], activations=["tanh", "sigmoid"], loss="half_sse", samples=6),
+    "mnist-784-128-10": dict(
+        sizes=[784, 128, 10], activations=["relu", "softmax"], loss="cross_entropy", one_hot=True
+    ),
+}
+PRESETS = ["delta-demo", "batch-demo", "xor", "seed-scalar", "seed-chain"]
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One media folder for the module's smoke tests, so TeX compiles once per formula."""
+    return tmp_path_factory.mktemp("delta-media")
+
+
+def check_scene(scene: TraceScene) -> None:
+    assert scene.beats == BEATS
+    assert assert_numbers_match_trace(scene) > 0
+    layouts = scene.layouts  # type: ignore[attr-defined]
+    assert {layout.beat for layout in layouts} == set(BEATS)
+    problems = [p for layout in layouts for p in layout_problems(layout)]
+    assert not problems, "\n".join(problems)
+
+
+def shown_indices(scene: TraceScene, name: str) -> set[tuple[int, int]]:
+    """Entries ``name[i,j]`` that appear in any registered expression."""
+    pattern = re.compile(rf"\b{name}\[(\d+),(\d+)\]")
+    return {(int(i), int(j)) for s in scene.numbers.shown for i, j in pattern.findall(s.expression)}
+
+
+# -- construct smoke tests ----------------------------------------------------------------
+
+_SCENES: dict[str, tuple[TraceScene, list[str]]] = {}
+
+
+def scene_for(case: str, media: Path) -> tuple[TraceScene, list[str]]:
+    """The scene constructed on ``case`` (a preset or a name of :data:`CONFIGS`), with the
+    sections it opened; each case is constructed once per test session."""
+    if case not in _SCENES:
+        with pytest.MonkeyPatch.context() as mp:
+            for name in ("BACKPROP_TRACE", "BACKPROP_PRESET", "BACKPROP_CONFIG"):
+                mp.delenv(name, raising=False)
+            mp.delenv("BACKPROP_ITERATION", raising=False)
+            mp.delenv("BACKPROP_DECIMALS", raising=False)
+            if case in CONFIGS:
+                path = write_config(media / f"{case}.toml", **CONFIGS[case])  # type: ignore[arg-type]
+                mp.setenv("BACKPROP_CONFIG", str(path))
+            else:
+                mp.setenv("BACKPROP_PRESET", case)
+            sections: list[str] = []
+            original = TraceScene.next_section
+
+            def record(self: object, name: str = "unnamed", *args: object, **kw: object) -> None:
+                sections.append(name)
+                original(self, name, *args, **kw)  # type: ignore[arg-type]
+
+            mp.setattr(TraceScene, "next_section", record)
+            _SCENES[case] = (run_scene("delta", media), sections)
+    return _SCENES[case]
+
+
+@pytest.mark.parametrize("case", PRESETS + list(CONFIGS))
+def test_numbers_beats_and_layouts(case: str, media: Path) -> None:
+    scene, sections = scene_for(case, media)
+    check_scene(scene)
+    assert sections == BEATS
+    assert len(scene.renderer.file_writer.subcaptions) == len(BEATS)
+
+
+@pytest.mark.parametrize("case", list(CONFIGS))
+def test_only_shown_entries_are_typeset(case: str, media: Path) -> None:
+    scene, _ = scene_for(case, media)
+    sizes = CONFIGS[case]["sizes"]
+    rows = {i for i in visible_indices(sizes[1], 6) if i is not None}  # type: ignore[index]
+    cols = {j for j in visible_indices(sizes[0], 6) if j is not None}  # type: ignore[index]
+    assert shown_indices(scene, "W1") <= {(i, j) for i in rows for j in cols}
+
+
+def test_wide_network_typesets_about_as_much_as_a_small_one(media: Path) -> None:
+    wide, _ = scene_for("mnist-784-128-10", media)
+    small, _ = scene_for("delta-demo", media)
+    # The true last entries are shown after the ellipses.
+    assert (127, 783) in shown_indices(wide, "W1")
+    assert (9, 127) in shown_indices(wide, "W2")
+    assert len(wide.numbers.shown) < 4 * len(small.numbers.shown)
+
+
+def test_batch_computes_sample_zero_and_elides_samples(media: Path) -> None:
+    scene, _ = scene_for("batch-6", media)
+    # Products computed in front of the viewer use column 0 only.
+    products = [s.expression for s in scene.numbers.shown if "*a0[" in s.expression]
+    assert products and all(e.endswith(",0]") for e in products)
+    # Six samples are elided to 0, 1, ⋯, 5 in batch matrices.
+    assert {j for _, j in shown_indices(scene, "d1")} == {0, 1, 5}
+
+
+def test_softmax_cross_entropy_shows_a_minus_y(media: Path) -> None:
+    scene, _ = scene_for("softmax-ce-3-4-3", media)
+    # BP1 is done as a^(L) - y entry by entry: a, y and δ of the same entry are shown.
+    assert {(0, 0), (1, 0), (2, 0)} <= shown_indices(scene, "y")
+    assert not shown_indices(scene, "ga")  # no Hadamard with ∇_a C
+
+
+def test_one_layer_network_says_there_is_nothing_to_propagate(media: Path) -> None:
+    scene, _ = scene_for("seed-scalar", media)
+    assert any(layout.name == "bp2_none" for layout in scene.layouts)  # type: ignore[attr-defined]
+
+
+# -- bad inputs: one line naming the file, exit 2, before any frame ------------------------
+
+
+def bad_traces(tmp_path: Path) -> dict[str, Path]:
+    good = tmp_path / "good.json"
+    save_trace(run(load_preset("delta-demo")), good)
+    corrupt = tmp_path / "corrupt.json"
+    corrupt.write_text(good.read_text()[:200])
+    nan = tmp_path / "nan.json"
+    nan.write_text(re.sub(r'"W":\s*\[\[[-0-9.e]+', '"W":[[NaN', good.read_text(), count=1))
+    return {"missing": tmp_path / "missing.json", "corrupt": corrupt, "nan": nan}
+
+
+@pytest.mark.parametrize("kind", ["missing", "corrupt", "nan"])
+def test_bad_trace_stops_the_render_with_one_line(kind: str, tmp_path: Path) -> None:
+    path = bad_traces(tmp_path)[kind]
+    if kind == "nan":
+        assert "NaN" in path.read_text()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BACKPROP_")}
+    env["BACKPROP_TRACE"] = str(path)
+    media = tmp_path / "media"
+    result = subprocess.run(
+        [sys.executable, "-m", "manim", "render", "-ql", "--media_dir", str(media),
+         "scenes/delta.py"],
+        cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env,
+        timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr[-2000:]
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert str(path) in lines[0]
+    assert "Traceback" not in result.stderr
+    assert not list(media.rglob("*.mp4")) and not list(media.rglob("*.png"))
+
+
+# -- golden frames (regenerate with: pytest tests/test_delta_scene.py --set_test) ----------
+
+CONTROL_CAIRO = 11600
+"""The cairo the control frames were drawn with: manim skips cairo older than 1.18, and
+frames drawn by another cairo could differ by antialiasing, so they are compared only on
+this one (as tests/test_scalar.py does)."""
+
+
+@pytest.fixture
+def golden_cairo(monkeypatch: pytest.MonkeyPatch) -> None:
+    if cairo.cairo_version() != CONTROL_CAIRO:
+        pytest.skip(f"control frames drawn with cairo {CONTROL_CAIRO}, not this one")
+    monkeypatch.setattr(frames_module, "MIN_CAIRO_VERSION", CONTROL_CAIRO)
+
+
+@pytest.mark.usefixtures("clean_env", "golden_cairo")
+@frames_comparison(base_scene=DeltaScene, **GOLDEN)
+def test_forward_layer(scene: object) -> None:
+    scene.beat("forward_pass", "Forward pass.")  # type: ignore[attr-defined]
+    scene.forward_layer(1)  # type: ignore[attr-defined]
+
+
+@pytest.mark.usefixtures("clean_env", "golden_cairo")
+@frames_comparison(base_scene=DeltaScene, **GOLDEN)
+def test_backpropagate_layer(scene: object) -> None:
+    scene.beat("backpropagate", "BP2.")  # type: ignore[attr-defined]
+    scene.backpropagate_layer(1)  # type: ignore[attr-defined]
+
+
+@pytest.mark.usefixtures("clean_env", "golden_cairo")
+@frames_comparison(base_scene=DeltaScene, **GOLDEN)
+def test_summary(scene: object) -> None:
+    scene.show_summary()  # type: ignore[attr-defined]
+
+
+# -- the real render ------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_render_ql(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BACKPROP_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "manim", "render", "-ql", "--media_dir", str(tmp_path),
+         "scenes/delta.py"],
+        cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env,
+        timeout=900,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    video = tmp_path / "videos" / "delta" / "480p15" / "BackpropInMatrixForm.mp4"
+    assert video.stat().st_size > 10_000
+    assert video.with_suffix(".srt").read_text().count("-->") == len(BEATS)
