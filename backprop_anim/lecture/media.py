@@ -31,7 +31,7 @@ def video_frames(path: Path) -> tuple[Fraction, int]:
         return rate, int(frames)
 
 
-STILL_INK = 0.9
+STILL_INK = 0.5
 """A section's still holds at least this share of the ink (non-background pixels) of the
 section's fullest candidate frame; see :func:`section_still`."""
 
