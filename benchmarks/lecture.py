@@ -17,6 +17,9 @@ runs, each timed from the outside (the whole command: renders, joining, stills, 
 3. one part's scene file gets a comment appended, then ``-j 2`` into run 2's folder:
    only that part renders again, the others come from the part cache.
 
+``--manim-cache SCENE`` measures instead whether parts should render with manim's own
+partial-movie cache (see ``MANIM_CACHE`` in :mod:`backprop_anim.lecture.cache`).
+
 Goals from issue 6: run 1 / run 2 ≥ 1.7 on 2 cores, and run 3 ≤ that part's own render
 time (from run 1) + 10 %. The machine's load average is printed beside every run: on a
 shared machine the ratio says as much about the neighbours as about the code.
@@ -83,14 +86,51 @@ def describe(name: str, seconds: float, result: Any, before: str) -> dict[str, o
     return {"seconds": round(seconds, 2), "load_before": before, "parts": parts}
 
 
+def manim_cache(scene: str) -> None:
+    """manim's own partial-movie cache, measured on one scene at ``-ql``: a first render
+    with ``--disable_caching``, a first render with the cache, and a re-render with the
+    warm cache after a comment is appended to the scene (what our part cache would do)."""
+    import subprocess
+
+    os.chdir(ROOT)
+    with tempfile.TemporaryDirectory(prefix="manim-cache-") as d:
+        tmp = Path(d)
+        copy = tmp / f"{scene}.py"
+        shutil.copy(ROOT / "scenes" / f"{scene}.py", copy)
+        runs = [
+            ("--disable_caching, first render", ["--disable_caching"], "off"),
+            ("cache on, first render", [], "on"),
+            ("cache on, re-render after an edit", [], "on"),
+        ]
+        for i, (label, flags, media) in enumerate(runs):
+            if i == 2:
+                copy.write_text(copy.read_text() + "\n# touched\n")
+            cmd = [sys.executable, "-m", "manim", "render", "-ql", "--save_sections"]
+            cmd += ["-v", "WARNING", "--progress_bar", "none", *flags]
+            cmd += ["--media_dir", str(tmp / media), str(copy)]
+            before = load()
+            started = time.perf_counter()
+            done = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True)
+            seconds = time.perf_counter() - started
+            print(f"{label:<36} {seconds:6.1f} s  exit {done.returncode}  load {before}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--touch", default="network", help="scene edited before run 3")
+    parser.add_argument(
+        "--manim-cache",
+        metavar="SCENE",
+        help="instead: measure manim's own cache on scenes/SCENE.py (the MANIM_CACHE decision)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument(
         "--skip-j1", action="store_true", help="skip run 1 (runs 2 and 3 only: half the time)"
     )
     args = parser.parse_args()
+    if args.manim_cache:
+        manim_cache(args.manim_cache)
+        return
     os.chdir(ROOT)
     tmp = Path(tempfile.mkdtemp(prefix="lecture-bench-"))
     global lec

@@ -21,7 +21,8 @@ from backprop_core import __version__
 MANIM_CACHE = False
 """Whether parts render with manim's own partial-movie cache.
 
-Measured on ``scenes/network.py`` at ``-ql`` (25 animations, shared 2-core machine):
+Measured with ``benchmarks/lecture.py --manim-cache network`` (``scenes/network.py`` at
+``-ql``, 25 animations, on a shared 2-core machine):
 29.8 s with ``--disable_caching``, 36.3 s with manim's cache on a first render (it hashes
 every ``play`` first), and 29.7 s re-rendering after an edit with a warm cache: a loss on
 first renders and no gain after an edit. Our part cache already skips unchanged parts, so
