@@ -58,11 +58,33 @@ GAP = -(10**6)
 """Band number of a cell that is not drawn (the gap of an elided matrix)."""
 
 
-def quantize(values: Array, scale: float, levels: int = LEVELS) -> NDArray[np.int64]:
-    """Band numbers ``round(levels * v / s)`` clipped to ``±levels``; NaN cells get
-    :data:`GAP`."""
+def scaled(values: Array, scale: float, decades: int | None = None) -> Array:
+    """Values mapped to ``[-1, 1]``: ``v / s`` (linear), or with ``decades`` a signed log
+    scale where ``±s`` is ±1, each decade below it is ``1 / decades`` less, and values
+    below ``s · 10^-decades`` are 0.
+
+    Gradients shrink by orders of magnitude while a network learns; on a linear scale
+    shared by the whole run, all but the first iterations would be drawn as zeros.
+
+    >>> scaled(np.array([0.1, -0.01, 0.0001, 0.0]), 0.1, decades=2).round(3).tolist()
+    [1.0, -0.5, 0.0, 0.0]
+    """
+    v = np.nan_to_num(np.asarray(values, dtype=np.float64))
+    if decades is None:
+        return np.clip(v / scale, -1.0, 1.0)
+    with np.errstate(divide="ignore"):
+        magnitude = np.log10(np.abs(v) / scale)
+    t = np.clip(1.0 + magnitude / decades, 0.0, 1.0)
+    return np.sign(v) * t
+
+
+def quantize(
+    values: Array, scale: float, levels: int = LEVELS, decades: int | None = None
+) -> NDArray[np.int64]:
+    """Band numbers ``round(levels * t)`` of the :func:`scaled` values ``t``; NaN cells
+    get :data:`GAP`."""
     v = np.asarray(values, dtype=np.float64)
-    q = np.rint(np.clip(np.nan_to_num(v) / scale, -1.0, 1.0) * levels).astype(np.int64)
+    q = np.rint(scaled(v, scale, decades) * levels).astype(np.int64)
     q[np.isnan(v)] = GAP
     return q
 
@@ -73,9 +95,11 @@ def band_color(q: int, levels: int = LEVELS) -> ManimColor:
     return interpolate_color(HEATMAP_ZERO_COLOR, end, abs(q) / levels)
 
 
-def value_color(value: float, scale: float, levels: int = LEVELS) -> ManimColor:
-    """The colour a value gets on the scale ``[-scale, scale]``."""
-    return band_color(int(quantize(np.array([value]), scale, levels)[0]), levels)
+def value_color(
+    value: float, scale: float, levels: int = LEVELS, decades: int | None = None
+) -> ManimColor:
+    """The colour a value gets on the scale ``[-scale, scale]`` (see :func:`scaled`)."""
+    return band_color(int(quantize(np.array([value]), scale, levels, decades)[0]), levels)
 
 
 def shown_values(values: Array, rows: Sequence[Index], cols: Sequence[Index]) -> Array:
@@ -206,8 +230,10 @@ class Heatmap(VGroup):
         max_cell: float = 0.4,
         max_cells: int = HEATMAP_MAX_CELLS,
         badge: bool = True,
+        decades: int | None = None,
     ) -> None:
         super().__init__()
+        self.decades = decades
         self.true_shape = (int(values.shape[0]), int(values.shape[1]))
         self.row_indices = visible_indices(values.shape[0], max_cells)
         self.col_indices = visible_indices(values.shape[1], max_cells)
@@ -230,7 +256,8 @@ class Heatmap(VGroup):
 
     def grid_of(self, values: Array) -> BandedGrid:
         """The cells of ``values`` (this heatmap's shape) in this heatmap's place."""
-        bands = quantize(shown_values(values, self.row_indices, self.col_indices), self.scale_value)
+        shown = shown_values(values, self.row_indices, self.col_indices)
+        bands = quantize(shown, self.scale_value, decades=self.decades)
         colors = {q: band_color(q) for q in range(-LEVELS, LEVELS + 1)}
         return BandedGrid(bands, self.cell_size, colors).move_to(self.border)
 
@@ -269,8 +296,9 @@ class ColourScale(VGroup):
     registered numbers; placed beside the row of heatmaps it colours.
 
     ``name`` is the registry name under which the scale was defined
-    (:meth:`NumberRegistry.define`), so the labels ``-s`` and ``s`` are checked against
-    the engine's value like every number on screen.
+    (:meth:`NumberRegistry.define`), so the labels (``s``, ``-s`` and, on a log scale,
+    ``s/10``, ``s/100``, ... at their band edges) are checked against the engine's value
+    like every number on screen.
     """
 
     def __init__(
@@ -280,6 +308,7 @@ class ColourScale(VGroup):
         *,
         height: float = 1.6,
         width: float = 0.22,
+        decades: int | None = None,
     ) -> None:
         super().__init__()
         scale = numbers.value(name)
@@ -299,4 +328,12 @@ class ColourScale(VGroup):
         bottom.next_to(border.get_corner(DOWN + RIGHT), RIGHT, buff=0.08)
         zero.next_to(border, RIGHT, buff=0.08)
         self.labels = VGroup(top, zero, bottom)
+        if decades is not None:
+            # s·10^-k sits at t = 1 - k/decades of the upper half.
+            for k in range(1, decades):
+                expr = f"{name}/{10**k}"
+                label = numbers.tex(expr, decimals=scale_decimals(scale / 10**k), font_size=size)
+                y = border.get_center()[1] + (1 - k / decades) * height / 2
+                label.next_to(border.get_right(), RIGHT, buff=0.08).set_y(y)
+                self.labels.add(label)
         self.add(self.bar, border, self.labels)

@@ -69,6 +69,9 @@ LOSS_SIZE = (6.0, 2.4)
 """Width and height of the loss axes."""
 HEATMAP_BOX = 2.0
 """Largest side of one heatmap."""
+GRADIENT_DECADES = 3
+"""``∂C/∂W`` heatmaps use a log colour scale over this many decades below the largest
+gradient (gradients shrink by orders of magnitude over a run); ``W`` is linear."""
 
 
 def fit_in(mob: Mobject, width: float, height: float | None = None) -> Mobject:
@@ -141,7 +144,8 @@ class TrainingScene(TraceScene):
             "heatmaps",
             "On the right, every weight matrix W and its gradient as heatmaps: blue for "
             "positive, red for negative, brighter for larger, on one scale for all layers "
-            "and all iterations. Wide matrices show their first and last entries.",
+            "and all iterations; the gradients' scale is logarithmic, because they shrink "
+            "by orders of magnitude. Wide matrices show their first and last entries.",
         )
         self.play(FadeIn(self.heatmap_panel))
         self.wait(1)
@@ -261,7 +265,12 @@ class TrainingScene(TraceScene):
                 r.W, self.numbers.value("W_scale"), max_width=box, max_height=box, max_cell=0.9
             )
             g = Heatmap(
-                r.dW, self.numbers.value("dW_scale"), max_width=box, max_height=box, max_cell=0.9
+                r.dW,
+                self.numbers.value("dW_scale"),
+                max_width=box,
+                max_height=box,
+                max_cell=0.9,
+                decades=GRADIENT_DECADES,
             )
             heatmaps += [(l, "W", w), (l, "dW", g)]
             rows[0].append(MathTex(rf"W^{{({l})}}", font_size=SMALL_SIZE, color=WEIGHT_COLOR))
@@ -277,7 +286,12 @@ class TrainingScene(TraceScene):
         cells = [m for row in rows for m in row]
         grid = VGroup(*cells).arrange_in_grid(rows=4, cols=L, buff=(0.35, 0.15))
         w_bar = ColourScale(self.numbers, "W_scale", height=max(h.border.height for h in rows[1]))
-        g_bar = ColourScale(self.numbers, "dW_scale", height=max(h.border.height for h in rows[3]))
+        g_bar = ColourScale(
+            self.numbers,
+            "dW_scale",
+            height=max(h.border.height for h in rows[3]),
+            decades=GRADIENT_DECADES,
+        )
         w_bar.next_to(grid, RIGHT, buff=0.3).match_y(VGroup(*rows[1]))
         g_bar.next_to(grid, RIGHT, buff=0.3).match_y(VGroup(*rows[3]))
         return heatmaps, VGroup(grid, w_bar, g_bar)

@@ -79,9 +79,10 @@ def check_follows_trace(scene: object) -> None:
         values = getattr(last.layers[l - 1], name)
         scale = scene.numbers.value(f"{name}_scale")  # type: ignore[attr-defined]
         assert hm.scale_value == scale
+        assert hm.decades == (training_module.GRADIENT_DECADES if name == "dW" else None)
         for i in (i for i in hm.row_indices if i is not None):
             for j in (j for j in hm.col_indices if j is not None):
-                expected = value_color(float(values[i, j]), scale)
+                expected = value_color(float(values[i, j]), scale, decades=hm.decades)
                 assert hm.cell_color(i, j).to_hex() == expected.to_hex(), (l, name, i, j)
         # The frame cost stays flat: at most one mobject per colour band.
         assert len(hm.grid.band_mobjects) <= 2 * LEVELS + 1
