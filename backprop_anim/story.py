@@ -17,7 +17,7 @@ from manim import Mobject
 from backprop_anim.inputs import SceneInputs
 from backprop_anim.layout import Layout
 from backprop_anim.numbers import fmt
-from backprop_anim.scene import WORDS_PER_SECOND, TraceScene
+from backprop_anim.scene import TraceScene
 from backprop_core.errors import BackpropError
 
 
@@ -74,34 +74,20 @@ def require(inputs: SceneInputs, ok: bool, field: str, message: str) -> None:
 
 
 class StoryScene(TraceScene):
-    """A :class:`TraceScene` whose beats last at least as long as their narration.
-
-    :meth:`TraceScene.beat` times a subcaption by its words; a beat whose animations are
-    shorter would let the next subcaption overlap it. Here each new beat (and the end of
-    ``construct``, via :meth:`finish`) first waits out the previous narration.
+    """A :class:`TraceScene` for the question's story: beats last as long as their narration
+    (the kit's :attr:`~TraceScene.hold_for_narration`), layouts are recorded for the tests,
+    and numbers are said in the narration as they are shown.
     """
+
+    hold_for_narration = True
 
     def setup(self) -> None:
         super().setup()
-        self._narration_end = 0.0
         self.layouts: list[Layout] = []
 
     def record_layout(self, name: str, *parts: Mobject) -> None:
         """Remember an arrangement (its parts' boxes now) for the layout tests."""
         self.layouts.append(Layout.of(self.beats[-1] if self.beats else "", name, parts))
-
-    def beat(self, name: str, narration: str, duration: float | None = None) -> None:
-        self.finish()
-        if duration is None:
-            duration = max(2.0, len(narration.split()) / WORDS_PER_SECOND)
-        super().beat(name, narration, duration)
-        self._narration_end = self.time + duration
-
-    def finish(self) -> None:
-        """Wait until the current beat's subcaption has been read."""
-        remaining = self._narration_end - self.time
-        if remaining > 0.05:
-            self.wait(remaining)
 
     def say(self, expression: str, iteration: int | None = None) -> str:
         """A trace value as the narration says it (trailing zeros trimmed)."""

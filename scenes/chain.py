@@ -154,7 +154,7 @@ class ChainScene(StoryScene):
         self.show_chain_rule()
         self.show_training_orders()
         self.show_bridge()
-        self.finish()
+        self.finish_beats()
 
     # -- helpers -------------------------------------------------------------------------
     def num(

@@ -113,7 +113,7 @@ class ScalarScene(StoryScene):
         self.show_chain_rule()
         self.show_gradient_descent()
         self.show_result()
-        self.finish()
+        self.finish_beats()
 
     # -- numbers -------------------------------------------------------------------------
     def num(
