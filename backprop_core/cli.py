@@ -186,6 +186,11 @@ def main() -> None:
     """Entry point: run the CLI, turning user errors into one line and exit status 2."""
     try:
         cli.main(standalone_mode=False)
+    except click.UsageError as exc:
+        # One line, like every other bad input: click's default repeats the whole usage.
+        command = exc.ctx.command_path if exc.ctx is not None else "backprop"
+        click.echo(f"{command}: error: {exc.format_message()} (see `{command} --help`)", err=True)
+        sys.exit(2)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)

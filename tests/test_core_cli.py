@@ -134,6 +134,23 @@ def test_trace_needs_exactly_one_source(backprop: Invoke, tmp_path: Path) -> Non
         assert result.code == 2
         assert "give exactly one of --preset NAME or --config FILE" in result.err
         assert "Traceback" not in result.err
+        assert len(result.err.splitlines()) == 1, result.err
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["trace", "-p", "xor", "--every", "0", "-o", "t.json"], "Invalid value for '--every'"),
+        (["nosuch"], "No such command 'nosuch'"),
+        (["show"], "Missing argument 'TRACE'"),
+    ],
+)
+def test_usage_errors_are_one_line(backprop: Invoke, args: list[str], fragment: str) -> None:
+    result = backprop(*args)
+    assert result.code == 2
+    lines = result.err.splitlines()
+    assert len(lines) == 1, result.err
+    assert fragment in lines[0] and "--help" in lines[0]
 
 
 # --- backprop show ----------------------------------------------------------------------
