@@ -1,0 +1,155 @@
+"""How much does rendering a scene cost beyond manim's floor (encoding frames)?
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/render.py                 # -ql, all cases
+    .venv/bin/python benchmarks/render.py --quality l h   # -ql and -qh
+    .venv/bin/python benchmarks/render.py --case delta-floor
+
+Cases (each a function in :data:`CASES`; another scene adds its own function there):
+
+- ``delta-floor``: ``scenes/delta.py`` on ``delta-demo`` and an *empty* scene that only
+  waits as long as that video lasts, at the same quality, in one run. The ratio
+  delta / empty is the cost of our frames over manim's floor. Goal (issue 3): ≤ 2×.
+- ``delta-wide``: ``scenes/delta.py`` on a 784-128-10 trace vs ``delta-demo``, in seconds
+  of render per second of video. Goal: ≤ 1.3×.
+
+Every render is ``manim render -q<q> --disable_caching`` (no partial-movie reuse) in a
+subprocess with standard input closed, into one media folder per run. Before timing, each
+scene is constructed once with ``--dry_run`` so the TeX cache is warm: the timings measure
+frames, not LaTeX (a cold render adds one batched LaTeX run for the numbers, see
+``backprop_anim/texbatch.py``, plus the formulas). The best of ``--repeat`` renders is kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import av
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+QUALITY_DIR = {"l": "480p15", "m": "720p30", "h": "1080p60", "k": "2160p60"}
+
+EMPTY_SCENE = '''
+from manim import Scene
+
+
+class EmptyScene(Scene):
+    """Manim's floor: a scene that only waits (frozen frames, just encoding)."""
+
+    def construct(self):
+        self.wait({seconds})
+'''
+
+
+def wide_config(path: Path) -> Path:
+    """A 784-128-10 relu/softmax network on one seeded random sample (one-hot target)."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, (1, 784)).round(3)
+    y = np.eye(10)[[3]]
+
+    def rows(a: np.ndarray) -> str:
+        return "[" + ", ".join("[" + ", ".join(map(str, r)) + "]" for r in a) + "]"
+
+    path.write_text(
+        '[network]\nsizes = [784, 128, 10]\nactivations = ["relu", "softmax"]\n'
+        'loss = "cross_entropy"\n[init]\nseed = 0\n'
+        f"[data]\nx = {rows(x)}\ny = {rows(y)}\n[train]\nlearning_rate = 0.1\niterations = 2\n"
+    )
+    return path
+
+
+def manim(scene_file: Path, quality: str, media: Path, env: dict[str, str], *extra: str) -> float:
+    """Seconds one ``manim render`` takes (raises on failure)."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("BACKPROP_")}
+    full_env.update(env)
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "manim", "render", f"-q{quality}", "--disable_caching",
+         "--media_dir", str(media), *extra, str(scene_file)],
+        cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=full_env,
+    )  # fmt: skip
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"render of {scene_file.name} failed:\n{result.stderr[-2000:]}")
+    return seconds
+
+
+def video_seconds(media: Path, scene_file: Path, cls: str, quality: str) -> float:
+    video = media / "videos" / scene_file.stem / QUALITY_DIR[quality] / f"{cls}.mp4"
+    with av.open(str(video)) as container:
+        return float(container.duration or 0) / av.time_base
+
+
+def timed(
+    scene_file: Path, cls: str, quality: str, media: Path, env: dict[str, str], repeat: int
+) -> tuple[float, float]:
+    """Best render time of ``repeat`` (after a dry-run warm-up) and the video length."""
+    manim(scene_file, quality, media, env, "--dry_run")
+    best = min(manim(scene_file, quality, media, env) for _ in range(repeat))
+    return best, video_seconds(media, scene_file, cls, quality)
+
+
+DELTA = ROOT / "scenes" / "delta.py"
+DELTA_CLASS = "BackpropInMatrixForm"
+
+
+def delta_floor(quality: str, work: Path, repeat: int) -> str:
+    """delta-demo vs an empty scene of the same length."""
+    media = work / f"media-floor-{quality}"
+    seconds, duration = timed(DELTA, DELTA_CLASS, quality, media, {}, repeat)
+    empty = work / "empty_scene.py"
+    empty.write_text(EMPTY_SCENE.format(seconds=round(duration, 3)))
+    floor, _ = timed(empty, "EmptyScene", quality, media, {}, repeat)
+    ratio = seconds / floor
+    return (
+        f"[-q{quality}] delta-demo {seconds:.1f} s for {duration:.1f} s of video; empty scene "
+        f"{floor:.1f} s; ratio {ratio:.2f} ({'meets' if ratio <= 2 else 'misses'} goal ≤ 2)"
+    )
+
+
+def delta_wide(quality: str, work: Path, repeat: int) -> str:
+    """784-128-10 vs delta-demo, per second of video."""
+    media = work / f"media-wide-{quality}"
+    small, small_d = timed(DELTA, DELTA_CLASS, quality, media, {}, repeat)
+    config = wide_config(work / "wide.toml")
+    env = {"BACKPROP_CONFIG": str(config)}
+    wide, wide_d = timed(DELTA, DELTA_CLASS, quality, media, env, repeat)
+    ratio = (wide / wide_d) / (small / small_d)
+    return (
+        f"[-q{quality}] delta-demo {small / small_d:.2f} s/video-s ({small:.1f} s, "
+        f"{small_d:.1f} s video); 784-128-10 {wide / wide_d:.2f} s/video-s ({wide:.1f} s, "
+        f"{wide_d:.1f} s video); ratio {ratio:.2f} "
+        f"({'meets' if ratio <= 1.3 else 'misses'} goal ≤ 1.3)"
+    )
+
+
+CASES: dict[str, Callable[[str, Path, int], str]] = {
+    "delta-floor": delta_floor,
+    "delta-wide": delta_wide,
+}
+"""Name → function(quality, work folder, repeat) returning one result line."""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quality", nargs="+", default=["l"], choices=sorted(QUALITY_DIR))
+    parser.add_argument("--case", nargs="+", default=list(CASES), choices=list(CASES))
+    parser.add_argument("--repeat", type=int, default=1, help="timed renders per scene")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="backprop-bench-") as tmp:
+        for quality in args.quality:
+            for name in args.case:
+                print(f"{name}: {CASES[name](quality, Path(tmp), args.repeat)}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
