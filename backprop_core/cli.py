@@ -7,6 +7,7 @@ standard error and exits with status 2, never with a traceback.
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -19,8 +20,8 @@ from backprop_core import __version__
 from backprop_core.config import Config, load_config, load_preset, preset_names, preset_text
 from backprop_core.errors import BackpropError
 from backprop_core.gradcheck import TOLERANCE, check
-from backprop_core.io import load_trace, save_trace
-from backprop_core.trace import LAYER_FIELDS, Trace, run
+from backprop_core.io import load_trace, open_trace_writer
+from backprop_core.trace import LAYER_FIELDS, Step, recorded_iterations, run
 
 PROGRESS_THRESHOLD = 2000
 """Runs with at least this many iterations draw a progress bar (on a terminal)."""
@@ -36,18 +37,21 @@ def resolve_config(preset: str | None, config: Path | None) -> Config:
     return load_preset(preset) if preset is not None else load_config(config)  # type: ignore[arg-type]
 
 
-def summary(trace: Trace, out: Path) -> str:
-    """One paragraph: what was trained, how the loss moved, what was written."""
-    c = trace.config
-    first, last = trace.steps[0], trace.steps[-1]
+def summary(config: Config, first_loss: float, last_loss: float, recorded: int, out: Path) -> str:
+    """One paragraph: what was trained, how the loss moved, what was written.
+
+    It needs no steps (the trace was streamed to ``out``): the first iteration's loss,
+    the last recorded step's ``loss_after`` and the number of recorded steps.
+    """
+    c = config
     m = c.x.shape[1]
     sizes = "-".join(map(str, c.sizes))
     return (
         f"Trained {c.name or 'config'}: a {sizes} network ({', '.join(c.activations)}), "
         f"loss {c.loss}, {'with' if c.bias else 'no'} biases, learning rate {c.learning_rate:g}, "
         f"{c.iterations} iterations on {m} sample{'s' if m != 1 else ''}. "
-        f"Loss {first.loss:.6g} → {last.loss_after:.6g}. "
-        f"Recorded {len(trace.steps)} iteration{'s' if len(trace.steps) != 1 else ''} "
+        f"Loss {first_loss:.6g} → {last_loss:.6g}. "
+        f"Recorded {recorded} iteration{'s' if recorded != 1 else ''} "
         f"(every {c.every}) into {out} ({out.stat().st_size / 1024:.1f} KiB)."
     )
 
@@ -80,23 +84,38 @@ def trace_cmd(preset: str | None, config_path: Path | None, out: Path, every: in
     """Train a network and write its trace."""
     config = resolve_config(preset, config_path)
     source = (preset and f"preset {preset}") or str(config_path)
-    if config.iterations >= PROGRESS_THRESHOLD and err_console.is_terminal:
-        with Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=err_console,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("training", total=config.iterations)
-            trace = run(
-                config, every=every, progress=lambda k: bar.update(task, completed=k), source=source
-            )
-    else:
-        trace = run(config, every=every, source=source)
-    save_trace(trace, out)
-    console.print(summary(trace, out), highlight=False, soft_wrap=True)
+    if every is not None:
+        config = replace(config, every=every)
+    recorded = len(recorded_iterations(config.iterations, config.every))
+    last_loss = [float("nan")]
+    # Steps go to the file as they complete (never all in memory): flat memory with --every.
+    with open_trace_writer(out, config, recorded) as writer:
+
+        def record(step: Step) -> None:
+            writer.add(step)
+            last_loss[0] = step.loss_after
+
+        if config.iterations >= PROGRESS_THRESHOLD and err_console.is_terminal:
+            with Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=err_console,
+                transient=True,
+            ) as bar:
+                task = bar.add_task("training", total=config.iterations)
+                trace = run(
+                    config,
+                    progress=lambda k: bar.update(task, completed=k),
+                    source=source,
+                    on_record=record,
+                )
+        else:
+            trace = run(config, source=source, on_record=record)
+        writer.finish(trace.losses)
+    text = summary(config, float(trace.losses[0]), last_loss[0], recorded, out)
+    console.print(text, highlight=False, soft_wrap=True)
 
 
 def matrix_table(title: str, m: np.ndarray, decimals: int, limit: int = 8) -> Table:

@@ -14,15 +14,18 @@ import io
 import json
 import math
 import os
+import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
+from backprop_core import __version__
 from backprop_core.config import Config, parse_config
 from backprop_core.errors import BackpropError
 from backprop_core.trace import FORMAT, LAYER_FIELDS, VERSION, LayerRecord, Step, Trace
@@ -35,6 +38,19 @@ LOADABLE = (".json", ".npz")
 
 def write_atomically(path: str | Path, write: Callable[[IO[bytes]], None]) -> None:
     """Call ``write`` on a temporary file beside ``path``, then rename it over ``path``."""
+    with atomic_file(path) as f:
+        write(f)
+
+
+@contextmanager
+def atomic_file(path: str | Path) -> Iterator[IO[bytes]]:
+    """A temporary file beside ``path``, renamed over ``path`` only if the block succeeds.
+
+    Any exception inside the block (a failed write, a training run that diverges, an
+    interrupt) removes the temporary file and leaves an existing ``path`` untouched; an
+    ``OSError`` becomes a one-line :class:`BackpropError`. The yielded file's ``name`` is
+    the temporary path, so writers can put scratch files in the same folder.
+    """
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
@@ -43,11 +59,13 @@ def write_atomically(path: str | Path, write: Callable[[IO[bytes]], None]) -> No
         raise BackpropError(str(path), None, "is a folder; give a file name such as trace.json")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        os.close(fd)
+        f = open(tmp, "wb")  # closed below, before the rename
     except OSError as exc:
         raise BackpropError(str(path), None, f"cannot write here ({exc.strerror})") from None
     try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
+        with f:
+            yield f
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except OSError as exc:
@@ -69,101 +87,331 @@ def _umask() -> int:
 # --- writing -------------------------------------------------------------------------------
 
 
-def trace_to_dict(trace: Trace) -> dict[str, Any]:
-    """The JSON document of a trace: plain lists, rows first, floats exact."""
+def _header(config: Config, package_version: str) -> dict[str, Any]:
+    """The fields that come before the steps, in the JSON document and in ``.npz`` meta."""
     return {
         "format": FORMAT,
-        "version": trace.version,
-        "package_version": trace.package_version,
-        "seed": trace.seed,
-        "config": trace.config.to_dict(),
-        "losses": trace.losses.tolist(),
-        "steps": [
-            {
-                "iteration": s.iteration,
-                "loss": s.loss,
-                "loss_after": s.loss_after,
-                "input": s.input.tolist(),
-                "target": s.target.tolist(),
-                "grad_a": s.grad_a.tolist(),
-                "layers": [{f: getattr(r, f).tolist() for f in LAYER_FIELDS} for r in s.layers],
-            }
-            for s in trace.steps
-        ],
+        "version": VERSION,
+        "package_version": package_version,
+        "seed": config.seed,
+        "config": config.to_dict(),
     }
 
 
-def _write_json(trace: Trace, f: IO[bytes]) -> None:
-    text = json.dumps(trace_to_dict(trace), separators=(",", ":"), allow_nan=False)
-    f.write(text.encode("utf-8"))
-    f.write(b"\n")
+def _step_to_dict(s: Step) -> dict[str, Any]:
+    return {
+        "iteration": s.iteration,
+        "loss": s.loss,
+        "loss_after": s.loss_after,
+        "input": s.input.tolist(),
+        "target": s.target.tolist(),
+        "grad_a": s.grad_a.tolist(),
+        "layers": [{f: getattr(r, f).tolist() for f in LAYER_FIELDS} for r in s.layers],
+    }
 
 
-def _npz_arrays(trace: Trace) -> dict[str, Array]:
-    steps = trace.steps
-    meta = {
-        "format": FORMAT,
-        "version": trace.version,
-        "package_version": trace.package_version,
-        "seed": trace.seed,
-        "config": trace.config.to_dict(),
-    }
-    arrays: dict[str, Any] = {
-        "meta": np.array(json.dumps(meta)),
-        "losses": trace.losses,
-        "iteration": np.array([s.iteration for s in steps], dtype=np.int64),
-        "loss": np.array([s.loss for s in steps]),
-        "loss_after": np.array([s.loss_after for s in steps]),
-        "input": np.stack([s.input for s in steps]),
-        "target": np.stack([s.target for s in steps]),
-        "grad_a": np.stack([s.grad_a for s in steps]),
-    }
-    for i in range(trace.config.num_layers):
+def trace_to_dict(trace: Trace) -> dict[str, Any]:
+    """The JSON document of a trace: plain lists, rows first, floats exact.
+
+    ``losses`` comes after ``steps``, because a streamed trace knows every iteration's
+    loss only at the end (:class:`JsonTraceWriter` writes the same bytes in that order).
+    """
+    doc = _header(trace.config, trace.package_version)
+    doc["version"] = trace.version
+    doc["steps"] = [_step_to_dict(s) for s in trace.steps]
+    doc["losses"] = trace.losses.tolist()
+    return doc
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+class TraceWriter(Protocol):
+    """Writes a trace one completed step at a time (see :func:`open_trace_writer`).
+
+    ``add`` is called once per recorded step, in order, ``finish`` once at the end with
+    the loss of every iteration; only the current step is ever held in memory.
+    """
+
+    def add(self, step: Step) -> None: ...
+
+    def finish(self, losses: Array) -> None: ...
+
+
+class _Counting:
+    """Counts steps against the announced number, so a short or long stream is caught."""
+
+    def __init__(self, config: Config, n_steps: int) -> None:
+        self.config = config
+        self.n_steps = n_steps
+        self.count = 0
+        self.finished = False
+
+    def _next(self) -> int:
+        if self.finished:
+            raise ValueError("add() after finish()")
+        if self.count >= self.n_steps:
+            raise ValueError(f"more steps than the {self.n_steps} announced")
+        self.count += 1
+        return self.count - 1
+
+    def _finish(self, losses: Array) -> None:
+        if self.count != self.n_steps:
+            raise ValueError(f"{self.count} steps written, {self.n_steps} announced")
+        if losses.shape != (self.config.iterations,):
+            raise ValueError(
+                f"losses has shape {losses.shape}, expected ({self.config.iterations},)"
+            )
+        self.finished = True
+
+
+class JsonTraceWriter(_Counting):
+    """The ``.json`` format, streamed: header, then each step's object, then ``losses``."""
+
+    def __init__(
+        self, f: IO[bytes], config: Config, n_steps: int, package_version: str = __version__
+    ) -> None:
+        super().__init__(config, n_steps)
+        self.f = f
+        head = _dumps(_header(config, package_version))
+        f.write(head[:-1] + b',"steps":[')  # the header object, left open
+
+    def add(self, step: Step) -> None:
+        if self._next():
+            self.f.write(b",")
+        self.f.write(_dumps(_step_to_dict(step)))
+
+    def finish(self, losses: Array) -> None:
+        self._finish(losses)
+        self.f.write(b'],"losses":' + _dumps(losses.tolist()) + b"}\n")
+
+
+def _stacked_keys(config: Config) -> dict[str, tuple[int, ...]]:
+    """Every ``.npz`` array stacked per step, with one step's shape, in ``np.savez`` order."""
+    m = config.x.shape[1]
+    n0, nL = config.sizes[0], config.sizes[-1]
+    keys: dict[str, tuple[int, ...]] = {"input": (n0, m), "target": (nL, m), "grad_a": (nL, m)}
+    per_layer = shapes(config, m)
+    for i in range(config.num_layers):
         for f in LAYER_FIELDS:
-            arrays[f"layer{i + 1}/{f}"] = np.stack([getattr(s.layers[i], f) for s in steps])
-    return arrays
+            keys[f"layer{i + 1}/{f}"] = per_layer[f][i]
+    return keys
 
 
-def _write_npz(trace: Trace, f: IO[bytes]) -> None:
-    np.savez(f, **_npz_arrays(trace))  # type: ignore[arg-type]
+class NpzTraceWriter(_Counting):
+    """The ``.npz`` format, streamed through one scratch ``.npy`` file per stacked array.
+
+    The number of steps ``S`` is known in advance, so each stacked array's file gets its
+    ``.npy`` header for shape ``(S, ...)`` at once and each step appends its row. The rows
+    are plain sequential writes, not a memory map: mapped pages would stay resident and
+    make the process grow with ``S``. ``finish`` copies the files into the archive in
+    1 MiB chunks (``ZIP_STORED``, entries ``key.npy``, as ``np.savez`` writes them), so
+    ``np.load(allow_pickle=False)`` and :func:`load_trace` read it unchanged.
+    """
+
+    CHUNK = 1 << 20
+
+    def __init__(
+        self,
+        f: IO[bytes],
+        config: Config,
+        n_steps: int,
+        package_version: str = __version__,
+        scratch: Path | None = None,
+    ) -> None:
+        super().__init__(config, n_steps)
+        self.f = f
+        self.meta = json.dumps(_header(config, package_version))
+        self.iterations: list[int] = []
+        self.loss: list[float] = []
+        self.loss_after: list[float] = []
+        self.dir = Path(tempfile.mkdtemp(prefix=".npz-parts.", dir=scratch))
+        self.shapes = _stacked_keys(config)
+        self.files: dict[str, IO[bytes]] = {}
+        try:
+            for i, (key, shape) in enumerate(self.shapes.items()):
+                part = open(self.dir / f"{i}.npy", "w+b")  # closed in close()
+                self.files[key] = part
+                header = {
+                    "descr": np.lib.format.dtype_to_descr(np.dtype(np.float64)),
+                    "fortran_order": False,
+                    "shape": (n_steps, *shape),
+                }
+                np.lib.format.write_array_header_1_0(part, header)
+        except BaseException:
+            self.close()
+            raise
+
+    def add(self, step: Step) -> None:
+        self._next()
+        self.iterations.append(step.iteration)
+        self.loss.append(step.loss)
+        self.loss_after.append(step.loss_after)
+        rows: dict[str, Array] = {"input": step.input, "target": step.target, "grad_a": step.grad_a}
+        for i, layer in enumerate(step.layers):
+            for f in LAYER_FIELDS:
+                rows[f"layer{i + 1}/{f}"] = getattr(layer, f)
+        for key, part in self.files.items():
+            row = np.ascontiguousarray(rows[key], dtype=np.float64)
+            if row.shape != self.shapes[key]:
+                raise ValueError(f"{key} has shape {row.shape}, expected {self.shapes[key]}")
+            part.write(row.data)
+
+    def finish(self, losses: Array) -> None:
+        self._finish(losses)
+        small: dict[str, Any] = {
+            "meta": np.array(self.meta),
+            "losses": np.asarray(losses, dtype=np.float64),
+            "iteration": np.array(self.iterations, dtype=np.int64),
+            "loss": np.array(self.loss, dtype=np.float64),
+            "loss_after": np.array(self.loss_after, dtype=np.float64),
+        }
+        with zipfile.ZipFile(self.f, mode="w", compression=zipfile.ZIP_STORED) as archive:
+            for key, value in small.items():
+                with archive.open(f"{key}.npy", "w", force_zip64=True) as entry:
+                    np.lib.format.write_array(entry, value, allow_pickle=False)
+            for key, part in self.files.items():
+                part.flush()
+                part.seek(0)
+                with archive.open(f"{key}.npy", "w", force_zip64=True) as entry:
+                    shutil.copyfileobj(part, entry, self.CHUNK)
+        self.close()
+
+    def close(self) -> None:
+        """Remove the scratch files (after ``finish``, or after a failure)."""
+        for part in self.files.values():
+            part.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def csv_header(config: Config) -> list[str | int | float]:
+    """The CSV header: losses and per-layer gradient norms."""
+    header: list[str | int | float] = ["iteration", "loss", "loss_after"]
+    for l in range(1, config.num_layers + 1):
+        header += [f"dW{l}_norm", f"db{l}_norm"]
+    return header
+
+
+def csv_row(s: Step) -> list[str | int | float]:
+    """One recorded iteration's CSV row."""
+    row: list[str | int | float] = [s.iteration, repr(s.loss), repr(s.loss_after)]
+    for r in s.layers:
+        row += [repr(float(np.linalg.norm(r.dW))), repr(float(np.linalg.norm(r.db)))]
+    return row
 
 
 def csv_rows(trace: Trace) -> list[list[str | int | float]]:
     """Header and one row per recorded iteration: losses and per-layer gradient norms."""
-    L = trace.config.num_layers
-    header: list[str | int | float] = ["iteration", "loss", "loss_after"]
-    for l in range(1, L + 1):
-        header += [f"dW{l}_norm", f"db{l}_norm"]
-    rows = [header]
-    for s in trace.steps:
-        row: list[str | int | float] = [s.iteration, repr(s.loss), repr(s.loss_after)]
-        for r in s.layers:
-            row += [repr(float(np.linalg.norm(r.dW))), repr(float(np.linalg.norm(r.db)))]
-        rows.append(row)
-    return rows
+    return [csv_header(trace.config), *(csv_row(s) for s in trace.steps)]
 
 
-def _write_csv(trace: Trace, f: IO[bytes]) -> None:
-    text = io.StringIO()
-    csv.writer(text, lineterminator="\n").writerows(csv_rows(trace))
-    f.write(text.getvalue().encode("utf-8"))
+class CsvTraceWriter(_Counting):
+    """The ``.csv`` summary, streamed: the header, then one row per step."""
+
+    def __init__(
+        self, f: IO[bytes], config: Config, n_steps: int, package_version: str = __version__
+    ) -> None:
+        super().__init__(config, n_steps)
+        self.f = f
+        self._write(csv_header(config))
+
+    def _write(self, row: list[str | int | float]) -> None:
+        text = io.StringIO()
+        csv.writer(text, lineterminator="\n").writerow(row)
+        self.f.write(text.getvalue().encode("utf-8"))
+
+    def add(self, step: Step) -> None:
+        self._next()
+        self._write(csv_row(step))
+
+    def finish(self, losses: Array) -> None:
+        self._finish(losses)
 
 
-WRITERS: dict[str, Callable[[Trace, IO[bytes]], None]] = {
-    ".json": _write_json,
-    ".npz": _write_npz,
-    ".csv": _write_csv,
-}
+def _scratch_beside(f: IO[bytes]) -> Path | None:
+    name = getattr(f, "name", None)
+    return Path(name).parent if isinstance(name, str) else None
 
 
-def save_trace(trace: Trace, path: str | Path) -> None:
-    """Write a trace; the format follows the suffix (``.json``, ``.npz`` or ``.csv``)."""
-    path = Path(path)
-    writer = WRITERS.get(path.suffix.lower())
-    if writer is None:
+def _make_writer(
+    suffix: str, f: IO[bytes], config: Config, n_steps: int, package_version: str
+) -> JsonTraceWriter | NpzTraceWriter | CsvTraceWriter:
+    if suffix == ".npz":
+        return NpzTraceWriter(f, config, n_steps, package_version, _scratch_beside(f))
+    if suffix == ".csv":
+        return CsvTraceWriter(f, config, n_steps, package_version)
+    return JsonTraceWriter(f, config, n_steps, package_version)
+
+
+def _check_suffix(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
         raise BackpropError(
             str(path), None, f"unknown suffix {path.suffix!r}; use one of {', '.join(SUFFIXES)}"
         )
+    return suffix
+
+
+@contextmanager
+def open_trace_writer(
+    path: str | Path, config: Config, n_steps: int, package_version: str = __version__
+) -> Iterator[TraceWriter]:
+    """Stream a trace into ``path`` (format by suffix), atomically.
+
+    ``config`` is the trace's config (its ``every`` as recorded) and ``n_steps`` the
+    number of steps that will be added (``len(recorded_iterations(...))``). Call
+    ``add(step)`` per completed step and ``finish(losses)`` at the end, inside the
+    block. The file appears only when the block ends after ``finish``; an exception (or a
+    block that never calls ``finish``) leaves nothing behind and keeps an existing file.
+
+    Examples
+    --------
+    >>> with open_trace_writer("t.npz", config, n) as writer:  # doctest: +SKIP
+    ...     trace = run(config, on_record=writer.add)
+    ...     writer.finish(trace.losses)
+    """
+    path = Path(path)
+    suffix = _check_suffix(path)
+    with atomic_file(path) as f:
+        writer = _make_writer(suffix, f, config, n_steps, package_version)
+        try:
+            yield writer
+            if not writer.finished:
+                raise RuntimeError(f"{path}: the trace writer was closed before finish()")
+        finally:
+            if isinstance(writer, NpzTraceWriter):
+                writer.close()
+
+
+def _save_with(suffix: str) -> Callable[[Trace, IO[bytes]], None]:
+    """A ``WRITERS`` entry: the in-memory trace, fed through the streaming writer."""
+
+    def write(trace: Trace, f: IO[bytes]) -> None:
+        writer = _make_writer(suffix, f, trace.config, len(trace.steps), trace.package_version)
+        try:
+            for step in trace.steps:
+                writer.add(step)
+            writer.finish(trace.losses)
+        finally:
+            if isinstance(writer, NpzTraceWriter):
+                writer.close()
+
+    return write
+
+
+WRITERS: dict[str, Callable[[Trace, IO[bytes]], None]] = {s: _save_with(s) for s in SUFFIXES}
+
+
+def save_trace(trace: Trace, path: str | Path) -> None:
+    """Write a trace; the format follows the suffix (``.json``, ``.npz`` or ``.csv``).
+
+    The same writers as :func:`open_trace_writer`, fed from memory, so a saved and a
+    streamed trace are the same bytes (``.json``, ``.csv``) or load equal (``.npz``).
+    """
+    path = Path(path)
+    suffix = _check_suffix(path)
+    writer = WRITERS[suffix]
     write_atomically(path, lambda f: writer(trace, f))
 
 

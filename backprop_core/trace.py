@@ -169,24 +169,31 @@ def run(
     every: int | None = None,
     progress: Callable[[int], None] | None = None,
     source: str = "config",
+    on_record: Callable[[Step], None] | None = None,
 ) -> Trace:
     """Train ``config`` and record every ``every``-th iteration (default: ``config.every``).
 
     A step's ``loss_after`` is the next iteration's loss, so a recorded step waits one
     iteration before it is complete; after the last update one more forward pass gives it.
     ``progress(k)`` is called after each iteration (the CLI draws a progress bar with it).
+
+    With ``on_record``, each completed step is passed to it (in order) and *not* kept:
+    the returned trace then has no steps, only the config and ``losses``, and memory
+    stays at one step however long the run (``backprop trace`` streams to its file this
+    way, see :func:`backprop_core.io.open_trace_writer`). Without it, the full trace.
     """
     every = config.every if every is None else every
     keep = set(recorded_iterations(config.iterations, every))
     steps: list[Step] = []
     losses = np.empty(config.iterations)
     pending: tuple[int, Gradients, Parameters, Parameters] | None = None
+    emit = steps.append if on_record is None else on_record
 
     def record(k: int, g: Gradients, before: Parameters, after: Parameters) -> None:
         nonlocal pending
         losses[k - 1] = g.loss
         if pending is not None:
-            steps.append(_step(*pending, config, g.loss))
+            emit(_step(*pending, config, g.loss))
             pending = None
         if k in keep:
             pending = (k, g, before, after)
@@ -203,7 +210,7 @@ def run(
                 f"iteration {config.iterations}, layer {config.num_layers} (output): loss_after",
                 f"became {last} (training diverged); try a smaller train.learning_rate",
             )
-        steps.append(_step(*pending, config, last))
+        emit(_step(*pending, config, last))
     if config.every != every:
         config = replace(config, every=every)
     return Trace(config=config, steps=tuple(steps), losses=losses)

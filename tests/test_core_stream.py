@@ -1,0 +1,245 @@
+"""Tier 1: traces streamed to disk step by step (issue 2, ``--every`` with flat memory).
+
+``run(config, on_record=writer.add)`` passes each completed step to a writer of
+:func:`backprop_core.io.open_trace_writer` and keeps none. The streamed file must be the
+same bytes as :func:`save_trace` of the in-memory trace (``.json``, ``.csv``) or load
+equal (``.npz``); a run that fails part-way leaves no file and keeps a good one; and the
+peak memory of a streamed run does not grow with the number of iterations.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import tracemalloc
+import zipfile
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from backprop_core.config import Config, load_preset, parse_config
+from backprop_core.errors import BackpropError
+from backprop_core.io import load_trace, open_trace_writer, save_trace, trace_to_dict
+from backprop_core.trace import Step, Trace, recorded_iterations, run
+
+
+def random_config(
+    sizes: tuple[int, ...] = (4, 5, 3, 2), m: int = 3, iterations: int = 17
+) -> Config:
+    """Softmax + cross-entropy on a small batch, seeded: every optional part of a trace."""
+    rng = np.random.default_rng(5)
+    y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], m)]
+    return parse_config(
+        {
+            "network": {
+                "sizes": list(sizes),
+                "activations": ["tanh"] * (len(sizes) - 2) + ["softmax"],
+                "loss": "cross_entropy",
+            },
+            "init": {"seed": 11},
+            "data": {"x": rng.standard_normal((m, sizes[0])).tolist(), "y": y.tolist()},
+            "train": {"learning_rate": 0.3, "iterations": iterations, "every": 4},
+        },
+        source="random",
+    )
+
+
+CONFIGS = {
+    "delta-demo": lambda: load_preset("delta-demo"),
+    "seed-scalar": lambda: load_preset("seed-scalar"),
+    "random every 4": random_config,
+}
+
+
+def stream(config: Config, path: Path, every: int | None = None) -> Trace:
+    """What ``backprop trace`` does: run with the writer as the sink."""
+    if every is not None:
+        config = replace(config, every=every)
+    n = len(recorded_iterations(config.iterations, config.every))
+    with open_trace_writer(path, config, n) as writer:
+        trace = run(config, on_record=writer.add)
+        writer.finish(trace.losses)
+    return trace
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_streamed_json_is_byte_identical_to_save_trace(name: str, tmp_path: Path) -> None:
+    config = CONFIGS[name]()
+    streamed = stream(config, tmp_path / "streamed.json")
+    assert streamed.steps == ()  # nothing kept in memory
+    in_memory = run(config)
+    save_trace(in_memory, tmp_path / "saved.json")
+    data = (tmp_path / "streamed.json").read_bytes()
+    assert data == (tmp_path / "saved.json").read_bytes()
+    # ... and both are the documented document, written compactly in one go.
+    whole = json.dumps(trace_to_dict(in_memory), separators=(",", ":"), allow_nan=False)
+    assert data == whole.encode() + b"\n"
+    assert list(json.loads(data)) == [
+        "format",
+        "version",
+        "package_version",
+        "seed",
+        "config",
+        "steps",
+        "losses",
+    ]
+    assert np.array_equal(streamed.losses, in_memory.losses)
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_streamed_npz_loads_equal(name: str, tmp_path: Path) -> None:
+    config = CONFIGS[name]()
+    stream(config, tmp_path / "streamed.npz")
+    in_memory = run(config)
+    save_trace(in_memory, tmp_path / "saved.npz")
+    assert load_trace(tmp_path / "streamed.npz") == in_memory
+    assert load_trace(tmp_path / "saved.npz") == in_memory
+    with (
+        np.load(tmp_path / "streamed.npz", allow_pickle=False) as a,
+        np.load(tmp_path / "saved.npz", allow_pickle=False) as b,
+    ):
+        assert a.files == b.files
+        for key in a.files:
+            assert a[key].dtype == b[key].dtype and np.array_equal(a[key], b[key]), key
+    with zipfile.ZipFile(tmp_path / "streamed.npz") as z:
+        assert {i.compress_type for i in z.infolist()} == {zipfile.ZIP_STORED}
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no scratch
+
+
+def test_streamed_npz_matches_numpy_savez(tmp_path: Path) -> None:
+    """Entry names, order, shapes and dtypes as ``np.savez`` writes them."""
+    trace = run(random_config())
+    stream(random_config(), tmp_path / "t.npz")
+    with np.load(tmp_path / "t.npz", allow_pickle=False) as f:
+        assert f["layer3/W"].shape == (len(trace.steps), 2, 3)
+        assert f["iteration"].dtype == np.int64
+        assert f["iteration"].tolist() == [1, 4, 8, 12, 16, 17]
+        assert f["meta"].dtype.kind == "U"
+        assert f.files[:8] == [
+            "meta",
+            "losses",
+            "iteration",
+            "loss",
+            "loss_after",
+            "input",
+            "target",
+            "grad_a",
+        ]
+
+
+def test_streamed_csv_is_byte_identical(tmp_path: Path) -> None:
+    config = random_config()
+    stream(config, tmp_path / "streamed.csv")
+    save_trace(run(config), tmp_path / "saved.csv")
+    assert (tmp_path / "streamed.csv").read_bytes() == (tmp_path / "saved.csv").read_bytes()
+
+
+def diverging() -> Config:
+    """The question's neuron with a learning rate far too big: it overflows part-way."""
+    return replace(load_preset("seed-scalar"), learning_rate=1.0, iterations=400, every=1)
+
+
+@pytest.mark.parametrize("suffix", [".json", ".npz", ".csv"])
+def test_divergence_mid_run_leaves_no_file(suffix: str, tmp_path: Path) -> None:
+    seen: list[int] = []
+    path = tmp_path / f"t{suffix}"
+    config = diverging()
+    with (
+        pytest.raises(BackpropError, match=r"training diverged|smaller train\.learning_rate"),
+        open_trace_writer(path, config, config.iterations) as writer,
+    ):
+
+        def record(step: Step) -> None:
+            seen.append(step.iteration)
+            writer.add(step)
+
+        run(config, on_record=record)
+    assert len(seen) > 10  # steps were written before it failed ...
+    assert list(tmp_path.iterdir()) == []  # ... yet neither the file nor a scratch one is left
+
+
+@pytest.mark.parametrize("suffix", [".json", ".npz", ".csv"])
+def test_a_failing_sink_keeps_the_good_file(suffix: str, tmp_path: Path) -> None:
+    config = load_preset("delta-demo")
+    path = tmp_path / f"t{suffix}"
+    save_trace(run(config), path)
+    good = path.read_bytes()
+
+    class BoomError(Exception):
+        pass
+
+    with pytest.raises(BoomError), open_trace_writer(path, config, config.iterations) as writer:
+
+        def record(step: Step) -> None:
+            writer.add(step)
+            if step.iteration == 20:
+                raise BoomError
+
+        run(config, on_record=record)
+    assert path.read_bytes() == good
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_a_writer_closed_before_finish_writes_nothing(tmp_path: Path) -> None:
+    config = load_preset("delta-demo")
+    path = tmp_path / "t.npz"
+    with (
+        pytest.raises(RuntimeError, match="before finish"),
+        open_trace_writer(path, config, config.iterations) as writer,
+    ):
+        run(config, on_record=writer.add)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_announced_number_of_steps_is_checked(tmp_path: Path) -> None:
+    config = load_preset("delta-demo")
+    with (
+        pytest.raises(ValueError, match="49 steps written, 50 announced"),
+        open_trace_writer(tmp_path / "t.json", config, config.iterations) as writer,
+    ):
+        trace = run(replace(config, iterations=49), on_record=writer.add)
+        writer.finish(np.append(trace.losses, 0.0))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unknown_suffix_fails_before_training(tmp_path: Path) -> None:
+    with pytest.raises(BackpropError, match=r"unknown suffix '\.txt'"):
+        open_trace_writer(tmp_path / "t.txt", load_preset("delta-demo"), 50).__enter__()
+    assert list(tmp_path.iterdir()) == []
+
+
+def peak_bytes(fn: Callable[[], object]) -> int:
+    """Peak traced bytes (NumPy buffers included) while ``fn`` runs, above the start."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        fn()
+        return tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+
+
+def test_streamed_peak_memory_does_not_grow_with_iterations(tmp_path: Path) -> None:
+    """200-64-10, batch 16, every=10, to ``.npz``: 11 vs 41 recorded steps, the same peak.
+
+    (``.json`` streams through the same sink; under tracemalloc its many small Python
+    objects make the same check take seconds, so it is measured in benchmarks/engine.py.)
+
+    One step here holds about 0.33 MB (three 64×200 weight matrices: W, dW, W_next), so
+    the 30 more steps of 400 iterations would add about 10 MB if they were kept, as the
+    in-memory run shows.
+    """
+    config = replace(random_config((200, 64, 10), m=16, iterations=100), every=10)
+    longer = replace(config, iterations=400)
+    step = run(replace(config, iterations=1)).steps[0]
+    step_bytes = sum(a.nbytes for layer in step.layers for a in vars(layer).values())
+    small = peak_bytes(lambda: stream(config, tmp_path / "a.npz"))
+    large = peak_bytes(lambda: stream(longer, tmp_path / "b.npz"))
+    assert large <= small + step_bytes // 2, (small, large, step_bytes)
+    in_memory = peak_bytes(lambda: run(longer))
+    assert in_memory > large + 20 * step_bytes, (in_memory, large, step_bytes)
+    print(f"streamed peak: {small} B at 100, {large} B at 400; in memory {in_memory} B")
