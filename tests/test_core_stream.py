@@ -10,6 +10,7 @@ peak memory of a streamed run does not grow with the number of iterations.
 from __future__ import annotations
 
 import gc
+import io
 import json
 import tracemalloc
 import zipfile
@@ -243,3 +244,14 @@ def test_streamed_peak_memory_does_not_grow_with_iterations(tmp_path: Path) -> N
     in_memory = peak_bytes(lambda: run(longer))
     assert in_memory > large + 20 * step_bytes, (in_memory, large, step_bytes)
     print(f"streamed peak: {small} B at 100, {large} B at 400; in memory {in_memory} B")
+
+
+def test_npz_entries_are_the_bytes_numpy_save_writes(tmp_path: Path) -> None:
+    """Each entry (headers included) is what ``np.save`` writes for the loaded array."""
+    path = tmp_path / "t.npz"
+    stream(random_config(), path)
+    with zipfile.ZipFile(path) as z, np.load(path, allow_pickle=False) as f:
+        for key in f.files:
+            expected = io.BytesIO()
+            np.save(expected, f[key], allow_pickle=False)
+            assert z.read(f"{key}.npy") == expected.getvalue(), key
