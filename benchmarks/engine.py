@@ -34,11 +34,16 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import resource
+import subprocess
+import sys
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
@@ -47,6 +52,7 @@ from rich.table import Table
 
 from backprop_core.activations import ACTIVATIONS, softmax_backward
 from backprop_core.config import Config, load_preset, preset_names
+from backprop_core.io import open_trace_writer, save_trace
 from backprop_core.losses import LOSSES
 from backprop_core.trace import recorded_iterations, run
 
@@ -291,6 +297,143 @@ MEMORY_HEADERS = [
 ]
 
 
+def streamed(config: Config, path: Path) -> int:
+    """What ``backprop trace -o PATH`` does: run with the file writer as the sink.
+
+    Returns the number of recorded steps; none of them is kept in memory.
+    """
+    n = len(recorded_iterations(config.iterations, config.every))
+    with open_trace_writer(path, config, n) as writer:
+        trace = run(config, on_record=writer.add)
+        writer.finish(trace.losses)
+    return n
+
+
+def max_rss_kib() -> int:
+    """This process's resident-set high-water mark, KiB.
+
+    ``VmHWM`` from ``/proc/self/status`` where there is one: ``getrusage``'s ``ru_maxrss``
+    of a child starts at its *parent's* high-water mark (Linux carries it over fork and
+    exec), so in a child of a big benchmark process it never moves. Elsewhere,
+    ``ru_maxrss``.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def rss_case(mode: str, iterations: int, every: int) -> None:
+    """Child process of :func:`rss_mib`: print the growth of the max RSS in KiB.
+
+    The baseline is taken after the imports and the config are built, so the figure is
+    what the run itself added to the process's resident high-water mark (NumPy buffers,
+    and also any pages a memory map or the allocator keeps, which tracemalloc misses).
+    """
+    config = replace(big_config(), iterations=iterations, every=every)
+    run(replace(config, iterations=2))  # warm up NumPy/BLAS buffers outside the figure
+    with tempfile.TemporaryDirectory(dir=".") as tmp:
+        before = max_rss_kib()
+        if mode == "streamed":
+            streamed(config, Path(tmp) / "t.npz")
+        else:
+            trace = run(config)
+            del trace
+        after = max_rss_kib()
+    print(after - before)
+
+
+def rss_mib(mode: str, iterations: int, every: int) -> float:
+    """Max-RSS growth of one run in a fresh process (``mode``: memory or streamed), MiB."""
+    proc = subprocess.run(
+        [sys.executable, __file__, "--rss-case", mode, str(iterations), str(every)],
+        check=True,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    return int(proc.stdout.split()[-1]) / 1024
+
+
+def streaming_rows(iteration_counts: list[int], every: int = 10) -> list[list[str]]:
+    """Peak memory at 784-128-10, every=10: in memory vs streamed to a temporary .npz."""
+    config = big_config()
+    rows = []
+    with tempfile.TemporaryDirectory(dir=".") as tmp:
+        for n in iteration_counts:
+            c = replace(config, iterations=n, every=every)
+            steps = len(recorded_iterations(n, every))
+            memory = peak_mib(partial(run, c))
+            stream = peak_mib(partial(streamed, c, Path(tmp) / "t.npz"))
+            size = (Path(tmp) / "t.npz").stat().st_size / 2**20
+            rows.append(
+                [
+                    str(n),
+                    str(steps),
+                    f"{memory:.1f}",
+                    f"{stream:.1f}",
+                    f"{rss_mib('memory', n, every):.1f}",
+                    f"{rss_mib('streamed', n, every):.1f}",
+                    f"{size:.0f}",
+                ]
+            )
+    return rows
+
+
+STREAMING_HEADERS = [
+    "iterations",
+    "steps (every=10)",
+    "in memory: peak MiB",
+    "streamed .npz: peak MiB",
+    "in memory: max-RSS +MiB",
+    "streamed .npz: max-RSS +MiB",
+    "file MiB",
+]
+
+
+def streaming_time_rows(iterations: int, repeats: int) -> list[list[str]]:
+    """Wall time at 784-128-10 recording every iteration: what writing the file costs.
+
+    ``run`` alone (in memory, no file), the old ``backprop trace`` path (``run`` then
+    ``save_trace``) and the streamed path (``run`` with the writer as its sink), all to
+    ``.npz`` in a temporary folder beside the working directory (on disk, not tmpfs).
+    """
+    config = replace(big_config(), iterations=iterations, every=1)
+    rows = []
+    with tempfile.TemporaryDirectory(dir=".") as tmp:
+        out = Path(tmp) / "t.npz"
+        best = best_times(
+            {
+                "run": lambda: run(config),
+                "save": lambda: save_trace(run(config), out),
+                "stream": lambda: streamed(config, out),
+            },
+            repeats,
+        )
+        size = out.stat().st_size / 2**20
+    for name, label in [
+        ("run", "run() in memory, no file"),
+        ("save", "run() then save_trace()"),
+        ("stream", "run(on_record=writer.add), streamed"),
+    ]:
+        rows.append(
+            [
+                label,
+                f"{best[name] * 1e3:.0f}",
+                f"{best[name] / best['run']:.2f}×",
+                f"{best[name] / best['save']:.2f}×",
+            ]
+        )
+    rows.append([f"(file: {size:.0f} MiB, {iterations} steps)", "", "", ""])
+    return rows
+
+
+STREAMING_TIME_HEADERS = ["784-128-10, every=1, to .npz", "ms", "/ run", "/ run+save"]
+
+
 def print_table(console: Console, title: str, headers: list[str], rows: list[list[str]]) -> None:
     table = Table(title=title, title_justify="left")
     for i, h in enumerate(headers):
@@ -313,7 +456,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=None, help="repeats per timing")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory sweep")
     parser.add_argument("--markdown", action="store_true", help="also print Markdown tables")
+    parser.add_argument(
+        "--streaming-only", action="store_true", help="only the streamed-trace tables (issue 2)"
+    )
+    parser.add_argument("--rss-case", nargs=3, metavar=("MODE", "N", "EVERY"), help="internal")
     args = parser.parse_args()
+    if args.rss_case:
+        rss_case(args.rss_case[0], int(args.rss_case[1]), int(args.rss_case[2]))
+        return
     repeats = args.repeats or (3 if args.quick else 7)
     console = Console(width=160)
     console.print(blas_line(), highlight=False)
@@ -322,6 +472,9 @@ def main() -> None:
             "[yellow]warning: the machine is busy; times are noisy (the best of "
             f"{repeats} is kept, turns alternate between the loops)[/]"
         )
+    if args.streaming_only:
+        print_streaming(console, args, repeats)
+        return
     configs = [load_preset(n) for n in preset_names()] + [big_config()]
     rows = [measure(c, repeats) for c in configs]
     timing = [cells(r) for r in rows]
@@ -349,6 +502,22 @@ def main() -> None:
             console.print(
                 markdown(MEMORY_HEADERS, memory), highlight=False, markup=False, soft_wrap=True
             )
+    if not args.no_memory:
+        print_streaming(console, args, repeats)
+
+
+def print_streaming(console: Console, args: argparse.Namespace, repeats: int) -> None:
+    """The streamed path (issue 2): flat memory at every=10, and its cost at every=1."""
+    counts = [100, 200] if args.quick else [100, 200, 400, 800]
+    rows = streaming_rows(counts)
+    title = "Peak memory at 784-128-10, batch 64, every=10: in memory vs streamed to .npz"
+    print_table(console, title, STREAMING_HEADERS, rows)
+    times = streaming_time_rows(20 if args.quick else 50, max(2, repeats // 2))
+    title = "Writing the trace while training vs after it (best of several, wall clock)"
+    print_table(console, title, STREAMING_TIME_HEADERS, times)
+    if args.markdown:
+        for headers, table in [(STREAMING_HEADERS, rows), (STREAMING_TIME_HEADERS, times)]:
+            console.print(markdown(headers, table), highlight=False, markup=False, soft_wrap=True)
 
 
 if __name__ == "__main__":
