@@ -59,9 +59,14 @@ def atomic_file(path: str | Path) -> Iterator[IO[bytes]]:
         raise BackpropError(str(path), None, "is a folder; give a file name such as trace.json")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-        os.close(fd)
-        f = open(tmp, "wb")  # closed below, before the rename
     except OSError as exc:
+        raise BackpropError(str(path), None, f"cannot write here ({exc.strerror})") from None
+    os.close(fd)
+    try:
+        # Reopened by name so that ``f.name`` is the temporary path; closed before the rename.
+        f = open(tmp, "wb")
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
         raise BackpropError(str(path), None, f"cannot write here ({exc.strerror})") from None
     try:
         with f:

@@ -255,3 +255,19 @@ def test_npz_entries_are_the_bytes_numpy_save_writes(tmp_path: Path) -> None:
             expected = io.BytesIO()
             np.save(expected, f[key], allow_pickle=False)
             assert z.read(f"{key}.npy") == expected.getvalue(), key
+
+
+def test_npz_scratch_files_live_beside_the_output(tmp_path: Path) -> None:
+    """Scratch rows go to the output's folder (same disk, never a RAM-backed /tmp)."""
+    config = load_preset("delta-demo")
+    seen: list[set[str]] = []
+    with open_trace_writer(tmp_path / "t.npz", config, config.iterations) as writer:
+
+        def record(step: Step) -> None:
+            writer.add(step)
+            seen.append({p.name.split(".")[1] for p in tmp_path.iterdir()})
+
+        trace = run(config, on_record=record)
+        writer.finish(trace.losses)
+    assert seen[0] == {"t", "npz-parts"}  # .t.npz.XXXX.tmp and .npz-parts.XXXX
+    assert [p.name for p in tmp_path.iterdir()] == ["t.npz"]
