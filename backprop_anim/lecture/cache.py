@@ -18,17 +18,18 @@ from typing import Any
 from backprop_anim.lecture.spec import Part
 from backprop_core import __version__
 
-MANIM_CACHE = False
-"""Whether parts render with manim's own partial-movie cache.
+MANIM_CACHE = True
+"""Whether parts render with manim's own partial-movie cache (each part keeps its media
+folder under ``OUT/.cache/work/`` between runs).
 
 Measured with ``benchmarks/lecture.py --manim-cache network`` (``scenes/network.py`` at
-``-ql``, 25 animations, on a shared 2-core machine):
-29.8 s with ``--disable_caching``, 36.3 s with manim's cache on a first render (it hashes
-every ``play`` first), and 29.7 s re-rendering after an edit with a warm cache: a loss on
-first renders and no gain after an edit. Our part cache already skips unchanged parts, so
-parts render with ``--disable_caching``.
+``-ql``, 25-31 animations, a shared 2-core machine, two runs at 20:22 and 20:26 UTC):
+first render 27.8 / 37.1 s with ``--disable_caching`` against 26.9 / 31.5 s with the
+cache, so no measurable hashing cost on a first render; after an edit the warm cache
+re-renders in 12.1 / 10.9 s instead of a full render. (An earlier measurement, before the
+kit typeset numbers in one LaTeX run and dropped SVG path trees, had found the cache 22 %
+slower on a first render and no faster after an edit; hence the measurement is kept.)
 """
-
 
 CACHE_FORMAT = "parts-v2"
 """Bumped when a cache entry's layout or meaning changes (this file is not in the key)."""

@@ -113,9 +113,14 @@ def render_part(
             notify(part, "cached", media.animations)
             return PartResult(part, "cached", media, time.perf_counter() - started)
 
+    # The part's media folder stays between runs: manim's partial movies (reused when
+    # MANIM_CACHE) and its TeX cache make a re-render after an edit much cheaper. Only the
+    # last run's finished outputs are cleared, so the new ones are unambiguous.
     work = cache / "work" / part.name
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    if force:
+        shutil.rmtree(work, ignore_errors=True)
+    clear_outputs(work)
+    work.mkdir(parents=True, exist_ok=True)
     log_path = cache / "logs" / f"{part.name}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     notify(part, "rendering", 0)
@@ -142,7 +147,6 @@ def render_part(
     log_path.write_text(log, "utf-8")
     seconds = time.perf_counter() - started
     if code != 0:
-        shutil.rmtree(work, ignore_errors=True)  # partial movies; the log says why
         notify(part, "failed", animations)
         return PartResult(part, "failed", None, seconds, failure_reason(log), log_path)
     try:
@@ -155,9 +159,17 @@ def render_part(
     for old in (cache / "parts").glob(f"{part.name}-*"):
         if old != entry:
             shutil.rmtree(old, ignore_errors=True)
-    shutil.rmtree(work, ignore_errors=True)
     notify(part, "rendered", animations)
     return PartResult(part, "rendered", media, seconds, log=log_path)
+
+
+def clear_outputs(work: Path) -> None:
+    """Remove a media folder's finished videos, subtitles and section clips, keeping
+    manim's caches (``partial_movie_files/``, ``Tex/``, ``texts/``)."""
+    for folder in work.glob("videos/*/*"):
+        for f in [*folder.glob("*.mp4"), *folder.glob("*.srt")]:
+            f.unlink()
+        shutil.rmtree(folder / "sections", ignore_errors=True)
 
 
 def _collect(work: Path, entry: Path, quality: str, animations: int, seconds: float) -> PartMedia:
