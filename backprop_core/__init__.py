@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 
 from backprop_core.config import Config, load_config, load_preset, preset_names
 from backprop_core.errors import BackpropError
-from backprop_core.io import load_trace, save_trace
+from backprop_core.io import load_trace, open_trace_writer, save_trace
 from backprop_core.trace import LayerRecord, Step, Trace, run
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "load_config",
     "load_preset",
     "load_trace",
+    "open_trace_writer",
     "preset_names",
     "run",
     "save_trace",
