@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import io
 import json
+import sys
 import tracemalloc
 import zipfile
 from collections.abc import Callable
@@ -21,7 +22,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backprop_core.config import Config, load_preset, parse_config
+from backprop_core.cli import main
+from backprop_core.config import Config, load_preset, parse_config, preset_text
 from backprop_core.errors import BackpropError
 from backprop_core.io import load_trace, open_trace_writer, save_trace, trace_to_dict
 from backprop_core.trace import Step, Trace, recorded_iterations, run
@@ -271,3 +273,31 @@ def test_npz_scratch_files_live_beside_the_output(tmp_path: Path) -> None:
         writer.finish(trace.losses)
     assert seen[0] == {"t", "npz-parts"}  # .t.npz.XXXX.tmp and .npz-parts.XXXX
     assert [p.name for p in tmp_path.iterdir()] == ["t.npz"]
+
+
+@pytest.mark.parametrize("suffix", [".json", ".npz"])
+def test_cli_divergence_keeps_the_good_file(
+    suffix: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`backprop trace` streams: a run that diverges half-way leaves the old file as it was."""
+
+    out = tmp_path / f"t{suffix}"
+    save_trace(run(load_preset("seed-scalar")), out)
+    good = out.read_bytes()
+    config = tmp_path / "fast.toml"
+    config.write_text(
+        preset_text("seed-scalar")
+        .replace("learning_rate = 0.007", "learning_rate = 1.0")
+        .replace("iterations = 20", "iterations = 400")
+    )
+    monkeypatch.setattr(sys, "argv", ["backprop", "trace", "-c", str(config), "-o", str(out)])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    err = capsys.readouterr().err
+    assert exc.value.code == 2
+    assert len(err.splitlines()) == 1 and "diverged" in err and "Traceback" not in err
+    assert out.read_bytes() == good
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([out.name, "fast.toml"])
