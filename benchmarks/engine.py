@@ -24,6 +24,15 @@ same weights, which is checked. Then the peak memory (tracemalloc, which sees Nu
 array buffers) of ``run`` at 784-128-10 for growing iteration counts, recording every
 iteration, every 10th, and a fixed 11 iterations (``every = iterations / 10``).
 
+Then the streamed path of ``backprop trace`` (``run(config, on_record=writer.add)`` into
+a temporary ``.npz`` beside the working directory, see
+:func:`backprop_core.io.open_trace_writer`) against keeping the trace in memory, at
+784-128-10 and every=10 for 100 to 800 iterations: tracemalloc's peak, and the growth of
+the resident-set high-water mark (``VmHWM``) measured in a fresh child process per case,
+which also sees pages tracemalloc cannot (``--streaming-only`` prints just these). Last,
+at every=1 where every iteration is written, the time of ``run`` alone, ``run`` then
+``save_trace`` and the streamed run.
+
 The goal from issue 2: engine/bare ≤ 1.15 at 784-128-10. The script prints the NumPy/BLAS
 configuration and the load average, since both change the figures; it leaves
 ``OPENBLAS_CORETYPE`` and the thread count as the environment sets them.
