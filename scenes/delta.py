@@ -41,6 +41,7 @@ from manim import (
 
 from backprop_anim import style
 from backprop_anim.diagram import NetworkDiagram
+from backprop_anim.elide import visible_indices
 from backprop_anim.layout import Layout, bounding_box, fit_to_frame, keep_in_frame
 from backprop_anim.mobjects import TraceMatrix, color_legend, labelled, shape_tex
 from backprop_anim.products import (
@@ -51,6 +52,7 @@ from backprop_anim.products import (
     dot_expression,
     hadamard_order,
     highlight,
+    largest_shown,
     outer_product_cells,
     round_trip_decimals,
     row_column_pairs,
@@ -720,7 +722,10 @@ class BackpropInMatrixForm(TraceScene):
     def backpropagate_layer(self, l: int) -> None:
         """``δ^(l) = (W^(l+1))ᵀ δ^(l+1) ⊙ σ'(z^(l))``: transpose, row × column, ⊙."""
         self.set_heading(f"Backpropagate (BP2): layer {l}")
-        k, s = ROW, SAMPLE
+        # The row whose error is computed: the largest shown entry of δ^(l), sample 0.
+        shown_rows = visible_indices(self.sizes[l], style.MAX_ROWS)
+        k, _ = largest_shown(self.step.layers[l - 1].delta[:, [SAMPLE]], shown_rows, [0])
+        s = SAMPLE
         n_next = self.sizes[l + 1]
         W_g, W = self.matrix(f"W{l + 1}", style.WEIGHT_COLOR, f"W^{{({l + 1})}}")
         WT_g, WT = self.matrix(
@@ -822,7 +827,7 @@ class BackpropInMatrixForm(TraceScene):
         labels = VGroup(
             *(
                 diagram.layer_label(n, self.sym(r"\delta", n)).set_color(style.DELTA_COLOR)
-                for n in range(1, self.L + 1)
+                for n in range(l, self.L + 1)
             )
         )
         target = d_g.copy()
@@ -831,7 +836,8 @@ class BackpropInMatrixForm(TraceScene):
         self.record(f"bp2_{l}_diagram", [target, VGroup(labels, diagram)])
         self.clear(keep=[self.heading, *d_g.get_family()])
         self.regroup(d_g)
-        self.play(Transform(d_g, target), self.reveal(diagram, labels))
+        self.play(Transform(d_g, target))
+        self.play(self.reveal(diagram, labels))
         copies, flights = [], []
         for (i, c), entry in d._entry_at.items():
             if c != SAMPLE or not diagram.has_neuron(l, i):
@@ -883,10 +889,16 @@ class BackpropInMatrixForm(TraceScene):
         for l in range(self.L, 0, -1):
             self.gradients_layer(l)
 
+    def grad_entry(self, l: int) -> tuple[int, int]:
+        """The entry of ``∂C/∂W^(l)`` computed on screen: the largest shown one."""
+        rows = visible_indices(self.sizes[l], style.MAX_ROWS)
+        cols = visible_indices(self.sizes[l - 1], style.MAX_COLS)
+        return largest_shown(self.step.layers[l - 1].dW, rows, cols)
+
     def gradients_layer(self, l: int) -> None:
         """``∂C/∂W^(l) = δ^(l) (a^(l-1))ᵀ`` as a grid, one entry linked to its edge."""
         self.set_heading(f"Gradients (BP3, BP4): layer {l}")
-        j, k = ROW, 0
+        j, k = self.grad_entry(l)
         batch = self.m > 1
         scale = r"\frac{1}{m}\," if batch else ""
         bp4 = (
@@ -941,6 +953,8 @@ class BackpropInMatrixForm(TraceScene):
             db_g.next_to(dW, RIGHT, buff=0.8)
             blocks.append(db_g)
         diagram = NetworkDiagram(self.sizes, weights=[r.W for r in self.step.layers])
+        # The grid is what the viewer reads; the diagram only locates the edge.
+        diagram.scale(0.65)
         left = VGroup(*blocks)
         top = VGroup(left, diagram).arrange(RIGHT, buff=0.8)
 
@@ -1051,6 +1065,7 @@ class BackpropInMatrixForm(TraceScene):
         self.cost_before_after()
 
     def update_layer(self, l: int) -> None:
+        j, k = self.grad_entry(l)  # the same weight as in the gradients beat
         self.set_heading(f"The update: layer {l}")
         formula = self.tex(
             rf"W^{{({l})}} \leftarrow W^{{({l})}} - \eta\,"
@@ -1079,14 +1094,14 @@ class BackpropInMatrixForm(TraceScene):
         line = TokenLine(
             self.numbers,
             [
-                rf"w^{{({l})}}_{{00}}:",
-                Num(f"W{l}[0,0]", style.WEIGHT_COLOR, wrap=True),
+                rf"w^{{({l})}}_{{{j}{k}}}:",
+                Num(f"W{l}[{j},{k}]", style.WEIGHT_COLOR, wrap=True),
                 "-",
                 self.eta_tex(),
                 r"\cdot",
-                Num(f"dW{l}[0,0]", style.GRADIENT_COLOR, wrap=True),
+                Num(f"dW{l}[{j},{k}]", style.GRADIENT_COLOR, wrap=True),
                 "=",
-                Num(f"Wnext{l}[0,0]", style.WEIGHT_COLOR),
+                Num(f"Wnext{l}[{j},{k}]", style.WEIGHT_COLOR),
             ],
         )
         body = VGroup(formula, mats, line).arrange(DOWN, buff=0.45)
@@ -1100,13 +1115,13 @@ class BackpropInMatrixForm(TraceScene):
         W_row = rows[0]
         W_old: TraceMatrix = W_row[0][1]
         dW_m: TraceMatrix = W_row[2][1]
-        rects, draw = highlight([W_old.get_entry(0, 0), dW_m.get_entry(0, 0)])
+        rects, draw = highlight([W_old.get_entry(j, k), dW_m.get_entry(j, k)])
         self.play(draw)
         self.play(
-            assemble(line, [W_old.get_entry(0, 0), None, dW_m.get_entry(0, 0), None]),
+            assemble(line, [W_old.get_entry(j, k), None, dW_m.get_entry(j, k), None]),
             run_time=1.5,
         )
-        first = created[0][1].get_entry(0, 0)
+        first = created[0][1].get_entry(j, k)
         self.play(TransformFromCopy(line.nums[-1], first), FadeOut(rects))
         rest = [e for _, m in created for e in m.get_number_entries() if e is not first]
         if rest:

@@ -18,6 +18,7 @@ from backprop_anim.layout import (
 from backprop_anim.products import (
     dot_expression,
     hadamard_order,
+    largest_shown,
     outer_product_cells,
     round_trip_decimals,
     row_column_pairs,
@@ -154,3 +155,9 @@ def test_prewarm_gives_the_same_glyphs_as_manim_alone(tmp_path) -> None:  # type
         pa = np.concatenate([m.points for m in a.family_members_with_points()])
         pb = np.concatenate([m.points for m in b.family_members_with_points()])
         assert pa.shape == pb.shape and np.allclose(pa, pb)
+
+
+def test_entry_computed_on_screen_is_the_largest_shown() -> None:
+    values = np.array([[0.0, 0.1, 0.0], [0.0, -0.5, 0.2], [9.0, 9.0, 9.0]])
+    assert largest_shown(values, [0, 1, None], [0, 1, 2]) == (1, 1)
+    assert largest_shown(np.zeros((2, 2)), [0, 1], [0, 1]) == (0, 0)
