@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import re
 import shutil
 import time
@@ -10,8 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backprop_anim.lecture.cache import copy_atomically, write_text_atomically
-from backprop_anim.lecture.media import PREVIEW_SCENE, join_videos, preview_gif
+from backprop_anim.lecture.cache import PartMedia, copy_atomically, write_text_atomically
+from backprop_anim.lecture.media import (
+    PREVIEW_FPS,
+    PREVIEW_SCENE,
+    PREVIEW_SECONDS,
+    PREVIEW_WIDTH,
+    join_videos,
+    preview_gif,
+)
 from backprop_anim.lecture.render import PartResult, default_jobs, render_parts
 from backprop_anim.lecture.spec import DEFAULT_OUT, QUALITIES, Lecture, Part
 from backprop_anim.lecture.timeline import (
@@ -84,13 +93,47 @@ def assemble(
     from backprop_anim.slides import write_presentation
 
     written.append(write_presentation(media, out / "slides"))
-    written.append(write_handouts(parts, out / "handouts"))
+    handouts = out / "handouts"
+    shutil.rmtree(handouts, ignore_errors=True)
+    handouts.mkdir()
+    for p, m in zip(parts, media, strict=True):
+        for f in sorted(_part_handouts(p, m).iterdir()):
+            copy_atomically(f, handouts / f.name)
+    written.append(handouts)
     k = next((i for i, p in enumerate(parts) if p.scene.stem == PREVIEW_SCENE), 0)
-    secs = line.section_starts[k]
-    start = (secs[1] - line.part_starts[k]) if len(secs) > 1 else 0.0
-    preview_gif(media[k].video, out / "preview.gif", start=start)
+    copy_atomically(_part_preview(media[k]), out / "preview.gif")
     written.append(out / "preview.gif")
     return join, written
+
+
+def _part_handouts(part: Part, media: PartMedia) -> Path:
+    """The part's handouts, made once per cache entry and handout code (a second run
+    only copies them: the assembly must stay cheap when one part changed)."""
+    import backprop_core.format
+    import backprop_core.handout
+
+    code = b"".join(
+        Path(m.__file__ or "").read_bytes() for m in (backprop_core.handout, backprop_core.format)
+    )
+    folder = media.folder / f"handouts-{hashlib.sha256(code).hexdigest()[:12]}"
+    if not folder.is_dir():
+        tmp = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        write_handouts([part], tmp)
+        tmp.rename(folder)
+    return folder
+
+
+def _part_preview(media: PartMedia) -> Path:
+    """The part's preview GIF (from its second section on), made once per cache entry."""
+    starts = [0, *itertools.accumulate(s.frames for s in media.sections)]
+    start = float(starts[1] / media.fps) if len(media.sections) > 1 else 0.0
+    gif = media.folder / (
+        f"preview-{start:.3f}-{PREVIEW_SECONDS}-{PREVIEW_FPS}-{PREVIEW_WIDTH}.gif"
+    )
+    if not gif.is_file():
+        preview_gif(media.video, gif, start=start)
+    return gif
 
 
 def scene_default_preset(scene: Path) -> str:
