@@ -10,8 +10,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import cairo
-import manim.utils.testing.frames_comparison as frames_module
 import pytest
 from manim import TexTemplate, tempconfig
 from manim.utils.testing.frames_comparison import frames_comparison
@@ -29,8 +27,6 @@ from backprop_anim.layout import layout_problems
 __module_test__ = "chain"
 
 BEATS = ["graph", "chain rule", "training order", "bridge"]
-CONTROL_CAIRO = 11600
-"""The cairo version the control frames were drawn with (see tests/test_scalar.py)."""
 TEX_CACHE = tempfile.mkdtemp(prefix="backprop-tex-")
 """One LaTeX cache for this module's runs, private to this test session."""
 atexit.register(shutil.rmtree, TEX_CACHE, ignore_errors=True)
@@ -137,13 +133,6 @@ def test_another_trace(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 # -- golden frames (regenerate with: pytest tests/test_chain.py --set_test) -------------
 
-
-@pytest.fixture
-def golden_cairo(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Compare golden frames only on the cairo they were drawn with (see test_scalar)."""
-    if cairo.cairo_version() != CONTROL_CAIRO:
-        pytest.skip(f"control frames drawn with cairo {CONTROL_CAIRO}, not this one")
-    monkeypatch.setattr(frames_module, "MIN_CAIRO_VERSION", CONTROL_CAIRO)
 
 
 @pytest.mark.usefixtures("clean_env", "golden_cairo")

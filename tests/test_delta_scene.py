@@ -14,8 +14,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import cairo
-import manim.utils.testing.frames_comparison as frames_module
 import numpy as np
 import pytest
 from manim import TexTemplate
@@ -223,17 +221,7 @@ def test_bad_trace_stops_the_render_with_one_line(kind: str, tmp_path: Path) -> 
 
 # -- golden frames (regenerate with: pytest tests/test_delta_scene.py --set_test) ----------
 
-CONTROL_CAIRO = 11600
-"""The cairo the control frames were drawn with: manim skips cairo older than 1.18, and
-frames drawn by another cairo could differ by antialiasing, so they are compared only on
-this one (as tests/test_scalar.py does)."""
 
-
-@pytest.fixture
-def golden_cairo(monkeypatch: pytest.MonkeyPatch) -> None:
-    if cairo.cairo_version() != CONTROL_CAIRO:
-        pytest.skip(f"control frames drawn with cairo {CONTROL_CAIRO}, not this one")
-    monkeypatch.setattr(frames_module, "MIN_CAIRO_VERSION", CONTROL_CAIRO)
 
 
 @pytest.mark.usefixtures("clean_env", "golden_cairo")

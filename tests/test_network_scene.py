@@ -165,14 +165,14 @@ def test_bad_iteration_stops_with_one_line(
 # -- golden frames (regenerate with: pytest tests/test_network_scene.py --set_test) ------
 
 
-@pytest.mark.usefixtures("clean_env")
+@pytest.mark.usefixtures("clean_env", "golden_cairo")
 @frames_comparison(base_scene=NetworkScene, **GOLDEN)
 def test_forward(scene: object) -> None:
     scene.introduce_network()  # type: ignore[attr-defined]
     scene.forward_pass()  # type: ignore[attr-defined]
 
 
-@pytest.mark.usefixtures("clean_env")
+@pytest.mark.usefixtures("clean_env", "golden_cairo")
 @frames_comparison(base_scene=NetworkScene, **GOLDEN)
 def test_whole_iteration(scene: object) -> None:
     NetworkScene.construct(scene)  # type: ignore[arg-type]

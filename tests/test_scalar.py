@@ -13,8 +13,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import cairo
-import manim.utils.testing.frames_comparison as frames_module
 import pytest
 from manim import TexTemplate, tempconfig
 from manim.utils.testing.frames_comparison import frames_comparison
@@ -152,21 +150,7 @@ def test_another_trace(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 # -- golden frames (regenerate with: pytest tests/test_scalar.py --set_test) ------------
 
-CONTROL_CAIRO = 11600
-"""The cairo version the control frames were drawn with (``cairo.cairo_version()``)."""
 
-
-@pytest.fixture
-def golden_cairo(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Compare golden frames only on the cairo they were drawn with.
-
-    Manim skips its frame tests below cairo 1.18 because *its* control data comes from
-    1.18; ours come from this environment's cairo (1.16, see run.sh), and antialiasing
-    differs between versions, so the check runs exactly when the versions agree.
-    """
-    if cairo.cairo_version() != CONTROL_CAIRO:
-        pytest.skip(f"control frames drawn with cairo {CONTROL_CAIRO}, not this one")
-    monkeypatch.setattr(frames_module, "MIN_CAIRO_VERSION", CONTROL_CAIRO)
 
 
 @pytest.mark.usefixtures("clean_env", "golden_cairo")

@@ -160,7 +160,7 @@ def test_other_traces(
 # -- golden frames (regenerate with: pytest tests/test_training_scene.py --set_test) -----
 
 
-@pytest.mark.usefixtures("clean_env")
+@pytest.mark.usefixtures("clean_env", "golden_cairo")
 @frames_comparison(base_scene=TrainingScene, **GOLDEN)
 def test_first_iteration(scene: object) -> None:
     scene.choose_iterations()  # type: ignore[attr-defined]
@@ -168,7 +168,7 @@ def test_first_iteration(scene: object) -> None:
     scene.explain_heatmaps()  # type: ignore[attr-defined]
 
 
-@pytest.mark.usefixtures("clean_env")
+@pytest.mark.usefixtures("clean_env", "golden_cairo")
 @frames_comparison(base_scene=TrainingScene, **GOLDEN)
 def test_trained(scene: object) -> None:
     TrainingScene.construct(scene)  # type: ignore[arg-type]
