@@ -13,6 +13,11 @@ Cases (each a function in :data:`CASES`; another scene adds its own function the
   delta / empty is the cost of our frames over manim's floor. Goal (issue 3): ≤ 2×.
 - ``delta-wide``: ``scenes/delta.py`` on a 784-128-10 trace vs ``delta-demo``, in seconds
   of render per second of video. Goal: ≤ 1.3×.
+- ``training-wide``: ``scenes/training.py`` on a 2-4-1 trace (200 ``moons`` points, so it
+  also draws the decision regions and the data) and on a 64-32-10 trace (8 random samples,
+  heatmaps elided to 10 × 10 cells), both 1,000 iterations recorded every 10, so both show
+  the same 12 iterations. Goal (issue 5): wide ≤ 1.5 × narrow, for the whole render and per
+  second of video.
 
 Every render is ``manim render -q<q> --disable_caching`` (no partial-movie reuse) in a
 subprocess with standard input closed, into one media folder per run. Before timing, each
@@ -132,9 +137,68 @@ def delta_wide(quality: str, work: Path, repeat: int) -> str:
     )
 
 
+TRAINING = ROOT / "scenes" / "training.py"
+TRAINING_CLASS = "TrainingScene"
+
+NARROW = """
+name = "narrow"
+[network]
+sizes = [2, 4, 1]
+activations = ["tanh", "sigmoid"]
+loss = "cross_entropy"
+[init]
+seed = 0
+[data]
+generator = "moons"
+samples = 200
+noise = 0.15
+seed = 0
+[train]
+learning_rate = 1.0
+iterations = 1000
+every = 10
+"""
+
+
+def wide_toml(samples: int = 8, seed: int = 0) -> str:
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, (samples, 64)).round(3)
+    y = np.eye(10)[np.arange(samples) % 10]
+
+    def rows(a: np.ndarray) -> str:
+        return "[" + ", ".join("[" + ", ".join(map(str, r)) + "]" for r in a) + "]"
+
+    return (
+        'name = "wide"\n[network]\nsizes = [64, 32, 10]\n'
+        'activations = ["tanh", "softmax"]\nloss = "cross_entropy"\n[init]\nseed = 1\n'
+        f"[data]\nx = {rows(x)}\ny = {rows(y)}\n"
+        "[train]\nlearning_rate = 0.5\niterations = 1000\nevery = 10\n"
+    )
+
+
+def training_wide(quality: str, work: Path, repeat: int) -> str:
+    """training.py on 64-32-10 vs 2-4-1, the same shown iterations."""
+    results = []
+    for name, text in (("narrow", NARROW), ("wide", wide_toml())):
+        config = work / f"training-{name}.toml"
+        config.write_text(text)
+        media = work / f"media-training-{name}-{quality}"
+        env = {"BACKPROP_CONFIG": str(config)}
+        results.append(timed(TRAINING, TRAINING_CLASS, quality, media, env, repeat))
+    (narrow, nd), (wide, wd) = results
+    total, per_second = wide / narrow, (wide / wd) / (narrow / nd)
+    verdict = "meets" if max(total, per_second) <= 1.5 else "misses"
+    return (
+        f"[-q{quality}] 2-4-1 {narrow:.1f} s ({nd:.1f} s video); 64-32-10 {wide:.1f} s "
+        f"({wd:.1f} s video); ratio {total:.2f} whole render, {per_second:.2f} per video "
+        f"second ({verdict} goal ≤ 1.5)"
+    )
+
+
 CASES: dict[str, Callable[[str, Path, int], str]] = {
     "delta-floor": delta_floor,
     "delta-wide": delta_wide,
+    "training-wide": training_wide,
 }
 """Name → function(quality, work folder, repeat) returning one result line."""
 
