@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import os
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -86,3 +88,20 @@ def assert_numbers_match_trace(scene: TraceScene) -> int:
             f"{s.expression}: screen shows {displayed_text(s.mobject)!r}, trace {expected}"
         )
     return len(shown)
+
+
+def assert_renders_at_ql(name: str, cls: str, tmp_path: Path, beats: int) -> None:
+    """``manim render -ql scenes/NAME.py`` as a user runs it (standard input closed, no
+    ``BACKPROP_*`` from the developer's shell) exits 0 and writes the video and an ``.srt``
+    with one subcaption per beat."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BACKPROP_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "manim", "render", "-ql", "--media_dir", str(tmp_path),
+         f"scenes/{name}.py"],
+        cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env,
+        timeout=900,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    video = tmp_path / "videos" / name / "480p15" / f"{cls}.mp4"
+    assert video.stat().st_size > 10_000
+    assert video.with_suffix(".srt").read_text().count("-->") == beats

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import atexit
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -16,6 +13,7 @@ from manim.utils.testing.frames_comparison import frames_comparison
 from scene_harness import (
     ROOT,
     assert_numbers_match_trace,
+    assert_renders_at_ql,
     displayed_text,
     load_scene_module,
     run_scene,
@@ -134,7 +132,6 @@ def test_another_trace(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
 # -- golden frames (regenerate with: pytest tests/test_chain.py --set_test) -------------
 
 
-
 @pytest.mark.usefixtures("clean_env", "golden_cairo")
 @frames_comparison(base_scene=ChainScene, tex_template=TEX_TEMPLATE, tex_dir=TEX_CACHE)
 def test_chain_rule(scene: object) -> None:
@@ -153,14 +150,4 @@ def test_training_order(scene: object) -> None:
 
 @pytest.mark.slow
 def test_render_ql(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BACKPROP_")}
-    result = subprocess.run(
-        [sys.executable, "-m", "manim", "render", "-ql", "--media_dir", str(tmp_path),
-         "scenes/chain.py"],
-        cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env,
-        timeout=900,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-2000:]
-    video = tmp_path / "videos" / "chain" / "480p15" / "ChainScene.mp4"
-    assert video.stat().st_size > 10_000
-    assert video.with_suffix(".srt").read_text().count("-->") == len(BEATS)
+    assert_renders_at_ql("chain", "ChainScene", tmp_path, len(BEATS))

@@ -21,6 +21,7 @@ from manim.utils.testing.frames_comparison import frames_comparison
 from scene_harness import (
     ROOT,
     assert_numbers_match_trace,
+    assert_renders_at_ql,
     load_scene_module,
     run_scene,
     scene_class,
@@ -222,8 +223,6 @@ def test_bad_trace_stops_the_render_with_one_line(kind: str, tmp_path: Path) -> 
 # -- golden frames (regenerate with: pytest tests/test_delta_scene.py --set_test) ----------
 
 
-
-
 @pytest.mark.usefixtures("clean_env", "golden_cairo")
 @frames_comparison(base_scene=DeltaScene, **GOLDEN)
 def test_forward_layer(scene: object) -> None:
@@ -249,14 +248,4 @@ def test_summary(scene: object) -> None:
 
 @pytest.mark.slow
 def test_render_ql(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BACKPROP_")}
-    result = subprocess.run(
-        [sys.executable, "-m", "manim", "render", "-ql", "--media_dir", str(tmp_path),
-         "scenes/delta.py"],
-        cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env,
-        timeout=900,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-2000:]
-    video = tmp_path / "videos" / "delta" / "480p15" / "BackpropInMatrixForm.mp4"
-    assert video.stat().st_size > 10_000
-    assert video.with_suffix(".srt").read_text().count("-->") == len(BEATS)
+    assert_renders_at_ql("delta", "BackpropInMatrixForm", tmp_path, len(BEATS))

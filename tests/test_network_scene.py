@@ -7,9 +7,6 @@ edge with the largest |∂C/∂W|).
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +16,7 @@ from manim.utils.testing.frames_comparison import frames_comparison
 from scene_harness import (
     ROOT,
     assert_numbers_match_trace,
+    assert_renders_at_ql,
     load_scene_module,
     run_scene,
     scene_class,
@@ -183,17 +181,7 @@ def test_whole_iteration(scene: object) -> None:
 
 @pytest.mark.slow
 def test_render_ql(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BACKPROP_")}
-    result = subprocess.run(
-        [sys.executable, "-m", "manim", "render", "-ql", "--media_dir", str(tmp_path),
-         "scenes/network.py"],
-        cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env,
-        timeout=600,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-2000:]
-    video = tmp_path / "videos" / "network" / "480p15" / "NetworkScene.mp4"
-    assert video.stat().st_size > 10_000
-    assert video.with_suffix(".srt").read_text().count("-->") == len(BEATS)
+    assert_renders_at_ql("network", "NetworkScene", tmp_path, len(BEATS))
 
 
 def check_layout(scene: object) -> None:

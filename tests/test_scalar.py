@@ -6,10 +6,7 @@ The table of the 20 iterations must read exactly as the question's MATLAB output
 from __future__ import annotations
 
 import atexit
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -19,6 +16,7 @@ from manim.utils.testing.frames_comparison import frames_comparison
 from scene_harness import (
     ROOT,
     assert_numbers_match_trace,
+    assert_renders_at_ql,
     displayed_text,
     load_scene_module,
     run_scene,
@@ -151,8 +149,6 @@ def test_another_trace(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
 # -- golden frames (regenerate with: pytest tests/test_scalar.py --set_test) ------------
 
 
-
-
 @pytest.mark.usefixtures("clean_env", "golden_cairo")
 @frames_comparison(base_scene=ScalarScene, tex_template=TEX_TEMPLATE, tex_dir=TEX_CACHE)
 def test_network(scene: object) -> None:
@@ -170,14 +166,4 @@ def test_gradient_descent(scene: object) -> None:
 
 @pytest.mark.slow
 def test_render_ql(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BACKPROP_")}
-    result = subprocess.run(
-        [sys.executable, "-m", "manim", "render", "-ql", "--media_dir", str(tmp_path),
-         "scenes/scalar.py"],
-        cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env,
-        timeout=600,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-2000:]
-    video = tmp_path / "videos" / "scalar" / "480p15" / "ScalarScene.mp4"
-    assert video.stat().st_size > 10_000
-    assert video.with_suffix(".srt").read_text().count("-->") == len(BEATS)
+    assert_renders_at_ql("scalar", "ScalarScene", tmp_path, len(BEATS))

@@ -8,8 +8,6 @@ trace value), the edges (sign and size of the weights), the decision regions.
 from __future__ import annotations
 
 import itertools
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from manim.utils.testing.frames_comparison import frames_comparison
 from scene_harness import (
     ROOT,
     assert_numbers_match_trace,
+    assert_renders_at_ql,
     load_scene_module,
     run_scene,
     scene_class,
@@ -179,17 +178,7 @@ def test_trained(scene: object) -> None:
 
 @pytest.mark.slow
 def test_render_ql(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BACKPROP_")}
-    result = subprocess.run(
-        [sys.executable, "-m", "manim", "render", "-ql", "--media_dir", str(tmp_path),
-         "scenes/training.py"],
-        cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env,
-        timeout=600,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-2000:]
-    video = tmp_path / "videos" / "training" / "480p15" / "TrainingScene.mp4"
-    assert video.stat().st_size > 10_000
-    assert video.with_suffix(".srt").read_text().count("-->") == len(BEATS)
+    assert_renders_at_ql("training", "TrainingScene", tmp_path, len(BEATS))
 
 
 def check_layout(scene: object) -> None:
