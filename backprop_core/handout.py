@@ -171,39 +171,40 @@ class _Builder:
     def matrix(
         self, caption: str, expr: Callable[[int, int], str], shape: tuple[int, int], answer: bool
     ) -> Table:
-        """A matrix as a table: rows ``j``, columns ``k`` (or samples ``i``)."""
-        n, k_count = shape
-        cols = _visible(k_count, MAX_COLS)
-        header = ["$j \\backslash k$"] + ["$\\cdots$" if k is None else str(k + 1) for k in cols]
-        rows: list[list[Cell]] = []
-        for j in _visible(n, MAX_ROWS):
-            if j is None:
-                rows.append(
-                    [Cell("vdots")] + [Cell("ddots" if k is None else "vdots") for k in cols]
-                )
-                continue
-            rows.append(
-                [Cell("label", str(j + 1))]
-                + [Cell("cdots") if k is None else self.number(expr(j, k), answer) for k in cols]
-            )
-        return Table(caption, header, rows)
+        """A matrix as a table: rows ``j``, columns ``k``."""
+        return self._grid(caption, expr, shape, MAX_COLS, "k", answer)
 
     def per_sample(
         self, caption: str, expr: Callable[[int, int], str], n: int, answer: bool
     ) -> Table:
         """An ``(n, m)`` quantity of a batch: rows ``j``, one column per sample ``i``."""
-        cols = _visible(self.m, MAX_SAMPLES)
-        header = ["$j \\backslash i$"] + ["$\\cdots$" if i is None else str(i + 1) for i in cols]
+        return self._grid(caption, expr, (n, self.m), MAX_SAMPLES, "i", answer)
+
+    def _grid(
+        self,
+        caption: str,
+        expr: Callable[[int, int], str],
+        shape: tuple[int, int],
+        max_cols: int,
+        col_name: str,
+        answer: bool,
+    ) -> Table:
+        """Rows ``j`` by columns ``col_name``, both elided past their limits."""
+        n, count = shape
+        cols = _visible(count, max_cols)
+        header = [f"$j \\backslash {col_name}$"] + [
+            "$\\cdots$" if c is None else str(c + 1) for c in cols
+        ]
         rows: list[list[Cell]] = []
         for j in _visible(n, MAX_ROWS):
             if j is None:
                 rows.append(
-                    [Cell("vdots")] + [Cell("ddots" if i is None else "vdots") for i in cols]
+                    [Cell("vdots")] + [Cell("ddots" if c is None else "vdots") for c in cols]
                 )
                 continue
             rows.append(
                 [Cell("label", str(j + 1))]
-                + [Cell("cdots") if i is None else self.number(expr(j, i), answer) for i in cols]
+                + [Cell("cdots") if c is None else self.number(expr(j, c), answer) for c in cols]
             )
         return Table(caption, header, rows)
 
