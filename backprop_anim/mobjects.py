@@ -5,7 +5,6 @@ from __future__ import annotations
 from manim import DOWN, LEFT, RIGHT, ManimColor, MathTex, Matrix, Square, VGroup
 
 from backprop_anim.elide import Index, visible_indices
-from backprop_anim.lighten import drop_svg_cache_sources, drop_svg_sources
 from backprop_anim.numbers import NumberRegistry
 from backprop_anim.style import LEGEND, MATRIX_ENTRY_SIZE, MAX_BATCH, MAX_COLS, MAX_ROWS, SMALL_SIZE
 
@@ -78,8 +77,6 @@ class TraceMatrix(Matrix):
             v_buff=0.6,
             **kwargs,  # type: ignore[arg-type]
         )
-        drop_svg_sources(self)
-        drop_svg_cache_sources()
         self._entry_at: dict[tuple[int, int], MathTex] = {}
         for r, i in enumerate(self.row_indices):
             for c, j in enumerate(self.col_indices):

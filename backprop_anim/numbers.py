@@ -16,7 +16,6 @@ import numpy as np
 from manim import MathTex, Mobject
 from numpy.typing import NDArray
 
-from backprop_anim.lighten import drop_svg_cache_sources, drop_svg_sources
 from backprop_core.explain import evaluate, namespace
 from backprop_core.format import fmt
 from backprop_core.trace import Step, Trace
@@ -81,8 +80,6 @@ class NumberRegistry:
     ) -> MathTex:
         """A ``MathTex`` of the expression's value, registered."""
         mob = MathTex(self.text(expression, decimals, iteration), **kwargs)
-        drop_svg_sources(mob)
-        drop_svg_cache_sources()
         self.register(expression, mob, decimals, iteration)
         return mob
 
