@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from manim import DOWN, LEFT, RIGHT, ManimColor, MathTex, Matrix, Square, VGroup
 
+from backprop_anim import svgcache
 from backprop_anim.elide import Index, visible_indices
 from backprop_anim.numbers import NumberRegistry
 from backprop_anim.style import LEGEND, MATRIX_ENTRY_SIZE, MAX_BATCH, MAX_COLS, MAX_ROWS, SMALL_SIZE
+
+svgcache.install()  # glyphs parsed once, ever (see svgcache)
 
 
 def shape_tex(rows: int, cols: int) -> str:

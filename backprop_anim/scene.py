@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from manim import Scene
+from manim import Camera, Scene, config
+from manim.constants import RendererType
 
+from backprop_anim import svgcache
 from backprop_anim.inputs import SceneInputs, inputs_or_exit
 from backprop_anim.numbers import NumberRegistry
+from backprop_anim.renderer import StaticFrameCache
+
+svgcache.install()  # glyphs parsed once, ever (see svgcache)
 
 WORDS_PER_SECOND = 2.6
 """Reading speed used to time a beat's subcaption when it has no explicit duration."""
@@ -28,6 +33,17 @@ class TraceScene(Scene):
     the end of ``construct()``."""
     inputs: SceneInputs
     numbers: NumberRegistry
+
+    def __init__(self, renderer: Any = None, **kwargs: Any) -> None:
+        # Manim's Cairo renderer, extending each play's static frame instead of redrawing
+        # it (see backprop_anim.renderer); a renderer given by the caller (manim's test
+        # utilities give their own) or the OpenGL renderer is used as it is.
+        if renderer is None and config.renderer == RendererType.CAIRO:
+            renderer = StaticFrameCache(
+                camera_class=kwargs.get("camera_class", Camera),
+                skip_animations=kwargs.get("skip_animations", False),
+            )
+        super().__init__(renderer=renderer, **kwargs)
 
     def setup(self) -> None:
         # Load (and validate) the trace before any frame is written.

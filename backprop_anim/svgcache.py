@@ -115,5 +115,10 @@ def _init_svg_mobject(self: SVGMobject, use_svg_cache: bool) -> Any:
 
 
 def install() -> None:
-    """Route every ``SVGMobject`` through the disk cache (idempotent)."""
+    """Route every ``SVGMobject`` through the disk cache (idempotent).
+
+    Called when :mod:`backprop_anim.scene` or :mod:`backprop_anim.mobjects` is imported,
+    so every scene and every trace matrix uses it; :mod:`backprop_anim.lecture`, which
+    must start without manim, does not import them.
+    """
     SVGMobject.init_svg_mobject = _init_svg_mobject  # type: ignore[method-assign]
