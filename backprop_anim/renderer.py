@@ -21,7 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from manim import Mobject, VMobject
+import cairo
+from manim import Camera, Mobject, VMobject
 from manim.renderer.cairo_renderer import CairoRenderer
 
 DrawKey = tuple[Any, ...]
@@ -85,3 +86,53 @@ class StaticFrameCache(CairoRenderer):
         self._static_keys = keys  # type: ignore[assignment]
         self._static_frame = self.static_image
         return self.static_image
+
+
+class PathCacheCamera(Camera):
+    """Manim's Cairo camera, replaying a mobject's path when its points did not change.
+
+    For every mobject it draws, every frame, manim turns the points into a Cairo path in
+    Python: it splits them into subpaths and calls ``curve_to`` once per Bézier curve (a
+    digit has about 30). Most mobjects redrawn during an animation did not move since the
+    previous frame: everything manim must redraw because it lies above a moving mobject,
+    sub-animations of a ``LaggedStart`` not started or already finished, fades (which change
+    colours, not points), and the same glyphs again in the next play's still frame.
+
+    This camera keeps, per mobject, its points and the path Cairo built from them, in
+    device space (Cairo's own fixed-point path, copied under the identity matrix). When the
+    points are byte for byte the same, it appends that path instead of rebuilding it: the
+    same path, so the same pixels.
+    """
+
+    max_paths = 50_000
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._paths: dict[int, tuple[bytes, tuple[float, ...], cairo.Path]] = {}
+        self.path_hits = 0
+        self.path_misses = 0
+
+    def set_cairo_context_path(self, ctx: cairo.Context, vmobject: VMobject) -> Any:
+        if len(vmobject.points) == 0:  # manim leaves the context's path as it is
+            return super().set_cairo_context_path(ctx, vmobject)
+        points = vmobject.points.tobytes()
+        matrix = tuple(ctx.get_matrix())
+        cached = self._paths.get(id(vmobject))
+        if cached is not None and cached[0] == points and cached[1] == matrix:
+            self.path_hits += 1
+            ctx.save()
+            ctx.identity_matrix()
+            ctx.new_path()
+            ctx.append_path(cached[2])
+            ctx.restore()
+            return self
+        self.path_misses += 1
+        super().set_cairo_context_path(ctx, vmobject)
+        ctx.save()
+        ctx.identity_matrix()
+        path = ctx.copy_path()
+        ctx.restore()
+        if len(self._paths) >= self.max_paths:
+            self._paths.clear()
+        self._paths[id(vmobject)] = (points, matrix, path)
+        return self

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from manim import Camera, Scene, config
+from manim import Scene, config
 from manim.constants import RendererType
 
 from backprop_anim import svgcache
 from backprop_anim.inputs import SceneInputs, inputs_or_exit
 from backprop_anim.numbers import NumberRegistry
-from backprop_anim.renderer import StaticFrameCache
+from backprop_anim.renderer import PathCacheCamera, StaticFrameCache
 
 svgcache.install()  # glyphs parsed once, ever (see svgcache)
 
@@ -36,11 +36,12 @@ class TraceScene(Scene):
 
     def __init__(self, renderer: Any = None, **kwargs: Any) -> None:
         # Manim's Cairo renderer, extending each play's static frame instead of redrawing
-        # it (see backprop_anim.renderer); a renderer given by the caller (manim's test
-        # utilities give their own) or the OpenGL renderer is used as it is.
+        # it, with a camera that replays unchanged paths (see backprop_anim.renderer); a
+        # renderer given by the caller (manim's test utilities give their own) or the
+        # OpenGL renderer is used as it is.
         if renderer is None and config.renderer == RendererType.CAIRO:
             renderer = StaticFrameCache(
-                camera_class=kwargs.get("camera_class", Camera),
+                camera_class=kwargs.get("camera_class", PathCacheCamera),
                 skip_animations=kwargs.get("skip_animations", False),
             )
         super().__init__(renderer=renderer, **kwargs)
