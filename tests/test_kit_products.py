@@ -35,16 +35,16 @@ from backprop_core.explain import evaluate
 def test_sum_terms_show_all_or_first_ellipsis_last() -> None:
     assert sum_terms(3) == [0, 1, 2]
     assert sum_terms(6) == [0, 1, 2, 3, 4, 5]
-    assert sum_terms(784) == [0, 1, 2, 3, None, 783]
+    assert sum_terms(784) == [0, 1, 2, None, 783]
     assert sum_terms(6, limit=4) == [0, 1, None, 5]
 
 
 def test_row_column_pairs_light_up_row_j_against_column_s_in_order() -> None:
     assert row_column_pairs(2, 1, 3) == [((2, 0), (0, 1)), ((2, 1), (1, 1)), ((2, 2), (2, 1))]
     elided = row_column_pairs(0, 0, 128)
-    assert elided[4] is None
+    assert elided[3] is None
     assert elided[-1] == ((0, 127), (127, 0))
-    assert [p[0][1] for p in elided if p is not None] == [0, 1, 2, 3, 127]
+    assert [p[0][1] for p in elided if p is not None] == [0, 1, 2, 127]
 
 
 def test_dot_expression_is_the_full_sum_and_equals_the_trace() -> None:

@@ -144,9 +144,9 @@ def test_other_traces(
     check_linked_weight(scene)
     check_layout(scene)
     if which == "wide":
-        # Elided layers: 5 drawn neurons each, the last one among them.
-        assert scene.diagram.shown_neurons(0) == [0, 1, 2, 3, 63]  # type: ignore[attr-defined]
-        assert len(scene.values) == 5 + 5 + 5  # type: ignore[attr-defined]
+        # Elided layers: 4 drawn neurons each, the last one among them.
+        assert scene.diagram.shown_neurons(0) == [0, 1, 2, 63]  # type: ignore[attr-defined]
+        assert len(scene.values) == 4 + 4 + 4  # type: ignore[attr-defined]
 
 
 def test_bad_iteration_stops_with_one_line(
