@@ -24,6 +24,7 @@ from typing import Any
 import cairo
 from manim import Camera, Mobject, VMobject
 from manim.renderer.cairo_renderer import CairoRenderer
+from manim.utils.iterables import list_update
 
 DrawKey = tuple[Any, ...]
 
@@ -86,6 +87,36 @@ class StaticFrameCache(CairoRenderer):
         self._static_keys = keys  # type: ignore[assignment]
         self._static_frame = self.static_image
         return self.static_image
+
+    def render(self, scene: Any, time: float, moving_mobjects: Any = None) -> None:
+        """:meth:`CairoRenderer.render` with one copy of each frame instead of two.
+
+        Manim copies the static frame into the camera's buffer, draws the moving mobjects
+        there, then copies the buffer again to hand the frame to the encoder (about 9 % of
+        a ``-ql`` render went to these two copies). Here the moving mobjects are drawn
+        straight onto a copy of the static frame, and that copy is the frame.
+        """
+        if self.static_image is None:
+            super().render(scene, time, moving_mobjects)
+            return
+        self.add_frame(self.frame_over_static(scene, moving_mobjects))
+
+    def frame_over_static(self, scene: Any, moving_mobjects: Any) -> Any:
+        """The static frame with ``moving_mobjects`` drawn over it, as a new array (what
+        ``update_frame`` then ``get_frame`` give)."""
+        mobjects = moving_mobjects or list_update(scene.mobjects, scene.foreground_mobjects)
+        frame = self.static_image.copy()
+        camera = self.camera
+        kept = camera.pixel_array
+        camera.pixel_array = frame
+        try:
+            camera.capture_mobjects(mobjects, include_submobjects=True)
+        finally:
+            camera.pixel_array = kept
+            ctx = camera.pixel_array_to_cairo_context.pop(id(frame), None)
+            if ctx is not None:
+                ctx.get_target().flush()
+        return frame
 
 
 class PathCacheCamera(Camera):

@@ -48,6 +48,8 @@ class CheckedCache(StaticFrameCache):
         super().__init__(**kwargs)
         self.compared = 0
         self.mismatches: list[int] = []
+        self.frames = 0
+        self.frame_mismatches = 0
 
     def save_static_frame_data(self, scene: Any, static_mobjects: Any) -> Any:
         mobjects = list(static_mobjects)
@@ -60,6 +62,14 @@ class CheckedCache(StaticFrameCache):
         if not same:
             self.mismatches.append(self.num_plays)
         self.static_image = self._static_frame = got
+        return got
+
+    def frame_over_static(self, scene: Any, moving_mobjects: Any) -> Any:
+        got = super().frame_over_static(scene, moving_mobjects)
+        self.update_frame(scene, moving_mobjects)  # manim's way: into the camera's buffer
+        self.frames += 1
+        if not np.array_equal(got, self.get_frame()):
+            self.frame_mismatches += 1
         return got
 
 
@@ -77,8 +87,9 @@ def test_draw_key_changes_with_anything_the_camera_draws() -> None:
 @pytest.mark.slow
 def test_delta_draws_what_manim_draws(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The main video, frames drawn (not written) at 480p: each play's static frame,
-    reused or extended, is compared with manim's full redraw of the same mobjects, and
-    each replayed path with the path manim builds from the points."""
+    reused or extended, is compared with manim's full redraw of the same mobjects, each
+    frame drawn over a copy of it with manim's frame, and each replayed path with the
+    path manim builds from the points."""
     base = scene_class(load_scene_module("delta"))
     renderer = CheckedCache(camera_class=CheckedCamera)
 
@@ -100,6 +111,8 @@ def test_delta_draws_what_manim_draws(clean_env: pytest.MonkeyPatch, tmp_path: P
         Checked().render()
     assert renderer.compared > 100
     assert renderer.mismatches == []
+    assert renderer.frames > 1000
+    assert renderer.frame_mismatches == 0
     draws = renderer.static_draws
     # Most plays only add on top of the previous still frame (measured: 18 reused,
     # 45 extended, 50 redrawn of 113).
