@@ -34,7 +34,8 @@ def encoders_in_background(niceness: int = 10) -> None:
     which is the render's critical path: every frame waits for it, while encoding can
     catch up at any time. With the encoders at a lower priority (``nice`` +10) the main
     thread keeps a core and they use what is left. Measured on 2 cores, ``delta.py`` at
-    ``-ql``: 14.7 s in three renders out of three, against 14.6 to 16.4 s.
+    ``-ql``, seven renders each way in pairs: 13.4 s against 14.8 s on average, faster
+    in six pairs and even in one.
 
     Linux only (threads listed in ``/proc/self/task``); elsewhere, or if not allowed,
     nothing changes. Raising a thread's niceness needs no privilege.
