@@ -113,12 +113,15 @@ class Render:
 
 def race(renders: list[Render], quality: str, repeat: int) -> None:
     """Warm each render up (a dry run: TeX and parsed glyphs cached), then time them in
-    turns (a, b, a, b, ...) and keep each one's best: a slower spell of a shared machine
-    then hits every scene alike instead of whichever ran during it."""
+    turns and keep each one's best: a slower spell of a shared machine then hits every
+    scene alike instead of whichever ran during it. The order flips every round (a, b,
+    b, a, a, b, ...): on this VM a render that follows another process's big render is
+    about 1 s slower (freed memory goes back to the host), so a fixed order would always
+    handicap the same scene."""
     for r in renders:
         manim(r.scene, quality, r.media, r.env, "--dry_run")
-    for _ in range(repeat):
-        for r in renders:
+    for round_ in range(repeat):
+        for r in renders if round_ % 2 == 0 else renders[::-1]:
             r.best = min(r.best, manim(r.scene, quality, r.media, r.env))
 
 
