@@ -105,6 +105,7 @@ class StaticFrameCache(CairoRenderer):
         """The static frame with ``moving_mobjects`` drawn over it, as a new array (what
         ``update_frame`` then ``get_frame`` give)."""
         mobjects = moving_mobjects or list_update(scene.mobjects, scene.foreground_mobjects)
+        assert self.static_image is not None  # render() checked it
         frame = self.static_image.copy()
         camera = self.camera
         kept = camera.pixel_array
@@ -143,11 +144,12 @@ class PathCacheCamera(Camera):
         self.path_hits = 0
         self.path_misses = 0
 
-    def set_cairo_context_path(self, ctx: cairo.Context, vmobject: VMobject) -> Any:
+    def set_cairo_context_path(self, ctx: cairo.Context[Any], vmobject: VMobject) -> Any:
         if len(vmobject.points) == 0:  # manim leaves the context's path as it is
             return super().set_cairo_context_path(ctx, vmobject)
         points = vmobject.points.tobytes()
-        matrix = tuple(ctx.get_matrix())
+        m = ctx.get_matrix()
+        matrix = (m.xx, m.yx, m.xy, m.yy, m.x0, m.y0)
         cached = self._paths.get(id(vmobject))
         if cached is not None and cached[0] == points and cached[1] == matrix:
             self.path_hits += 1

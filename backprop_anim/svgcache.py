@@ -50,7 +50,7 @@ def drop_svg_sources(mob: Mobject) -> None:
     """Forget the ``svgelements`` path each glyph of ``mob`` keeps after building."""
     for m in mob.get_family():
         if getattr(m, "path_obj", None) is not None:
-            m.path_obj = None
+            m.path_obj = None  # type: ignore[attr-defined]
 
 
 def cache_dir() -> Path:
