@@ -122,3 +122,14 @@ def test_delta_draws_what_manim_draws(clean_env: pytest.MonkeyPatch, tmp_path: P
     assert camera.path_mismatches == 0
     # About 40 % of the paths drawn are replayed (measured: 18,443 of 46,652).
     assert camera.path_hits >= 0.3 * (camera.path_hits + camera.path_misses)
+
+
+def test_reuse_freed_memory_takes_on_glibc() -> None:
+    """The malloc settings are accepted where glibc runs (CI's Debian), else a no-op."""
+    import platform
+    import sys
+
+    from backprop_anim.scene import reuse_freed_memory
+
+    glibc = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+    assert reuse_freed_memory() is glibc
