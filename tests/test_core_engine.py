@@ -281,7 +281,7 @@ def assert_bp_relations(trace: Trace) -> None:
             np.testing.assert_allclose(r.sigma_prime, f.prime(r.z), **EXACT)
             a_prev = r.a
         out = layers[-1]
-        assert step.loss == pytest.approx(float(np.mean(loss.cost(out.a, c.y, softmax))))
+        assert step.loss == float(np.mean(loss.cost(out.a, c.y, softmax)))  # same bits
         np.testing.assert_allclose(step.grad_a, loss.gradient(out.a, c.y, softmax), **EXACT)
         # BP1: δ^L = ∇_a C ⊙ σ'(z^L), except softmax + cross-entropy where δ^L = a − y.
         if softmax:
@@ -408,3 +408,23 @@ def test_recording_shares_arrays_instead_of_copying() -> None:
     for s, t in pairwise(trace.steps):
         for r, q in zip(s.layers, t.layers, strict=True):
             assert r.W_next is q.W
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    name=st.sampled_from(sorted(ACTIVATIONS)),
+    z=st.lists(
+        st.floats(allow_nan=False, allow_infinity=False, min_value=-800, max_value=800)
+        | st.sampled_from([0.0, -0.0, 1e-320, -1e-320, 5e-324, 36.7, -36.7, 710.0]),
+        min_size=1,
+        max_size=12,
+    ),
+)
+def test_derivative_from_the_output_has_the_same_bits_as_from_z(name: str, z: list[float]) -> None:
+    """The engine takes σ' from a = f(z) (``prime_of``); the trace must still hold f'(z)."""
+    f = ACTIVATIONS[name]
+    zs = np.array(z, dtype=np.float64).reshape(-1, 1)
+    with np.errstate(over="ignore", under="ignore"):
+        expected = f.prime(zs)
+        got = f.prime_of(f.f(zs))
+    assert expected.tobytes() == got.tobytes()
