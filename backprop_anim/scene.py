@@ -160,8 +160,9 @@ class TraceScene(Scene):
         self.add_subcaption(narration, duration=duration)
         self._narration_end = self.time + duration
 
-    def finish_beats(self) -> None:
-        """With :attr:`hold_for_narration`, wait until the current subcaption has ended."""
+    def finish_beats(self, lead: float = 0.0) -> None:
+        """With :attr:`hold_for_narration`, wait until the current subcaption has ended
+        (or until ``lead`` seconds before, for a transition that overlaps its last words)."""
         end = getattr(self, "_narration_end", None)
-        if self.hold_for_narration and end is not None and end - self.time > 0.05:
-            self.wait(end - self.time)
+        if self.hold_for_narration and end is not None and end - lead - self.time > 0.05:
+            self.wait(end - lead - self.time)

@@ -93,6 +93,8 @@ FRAME_W, FRAME_H = 14.2, 8.0
 
 READ = 1.5
 """Pause after a result, so it can be read (a frozen frame: nearly free to render)."""
+CLEAR_TIME = 0.5
+"""How long :meth:`BackpropInMatrixForm.clear` takes to fade the screen out."""
 
 
 class BackpropInMatrixForm(TraceScene):
@@ -262,16 +264,25 @@ class BackpropInMatrixForm(TraceScene):
         self.add(*mobs, *covers)
         return LaggedStart(*(FadeOut(c) for c in covers), lag_ratio=lag_ratio)
 
-    def clear(self, keep: Sequence[Mobject] = ()) -> None:
-        """Fade out everything but ``keep`` (one thing at a time on screen)."""
+    def clear(self, keep: Sequence[Mobject] = (), end_of_beat: bool = False) -> None:
+        """Fade out everything but ``keep`` (one thing at a time on screen).
+
+        At the ``end_of_beat``, the picture first stays up until the beat's narration has
+        been shown (the fade overlaps its last half second): a narration longer than its
+        beat otherwise ran on over an empty screen (2.6 s of black after the overview, 3.6
+        to 5 s after BP1, 8.7 s after the one-layer BP2 note on ``seed-scalar``). The video
+        is as long as before; the wait moves from the start of the next beat to here.
+        """
         keep_ids = {id(m) for k in keep for m in k.get_family()}
         gone = [m for m in self.mobjects if id(m) not in keep_ids]
         if not gone:
             return
+        if end_of_beat:
+            self.finish_beats(lead=CLEAR_TIME)
         cover = self.cover(FRAME_W + 1, FRAME_H + 1, opacity=0.0)
         self.add(cover)
         self.bring_to_front(*(m for m in self.mobjects if id(m) in keep_ids))
-        self.play(cover.animate.set_fill(opacity=1.0), run_time=0.5)
+        self.play(cover.animate.set_fill(opacity=1.0), run_time=CLEAR_TIME)
         self.remove(*gone, cover)
         self.covers.clear()  # nothing is covered any more
 
@@ -366,7 +377,7 @@ class BackpropInMatrixForm(TraceScene):
         self.play(LaggedStart(*(FadeIn(row) for row in table), lag_ratio=0.3))
         self.play(FadeIn(legend), FadeIn(note))
         self.wait(READ * 2)
-        self.clear()
+        self.clear(end_of_beat=True)
 
     def shape_table(self) -> VGroup:
         """One row per layer: the symbols and their true shapes."""
@@ -519,7 +530,7 @@ class BackpropInMatrixForm(TraceScene):
         ]
         self.play(LaggedStart(*flights, lag_ratio=0.25), run_time=2)
         self.wait(READ)
-        self.clear(keep=[self.heading] if self.heading else [])
+        self.clear(keep=[self.heading] if self.heading else [], end_of_beat=l == self.L)
 
     # -----------------------------------------------------------------------------------
     # Beat 3: the cost
@@ -565,7 +576,7 @@ class BackpropInMatrixForm(TraceScene):
             run_time=1.5,
         )
         self.wait(READ)
-        self.clear(keep=[self.heading])
+        self.clear(keep=[self.heading], end_of_beat=True)
 
     # -----------------------------------------------------------------------------------
     # Beat 4: output error (BP1)
@@ -596,7 +607,7 @@ class BackpropInMatrixForm(TraceScene):
             self.output_error_softmax()
         else:
             self.output_error_hadamard()
-        self.clear(keep=[self.heading])
+        self.clear(keep=[self.heading], end_of_beat=True)
 
     def _entrywise(
         self,
@@ -754,7 +765,7 @@ class BackpropInMatrixForm(TraceScene):
             self.record("bp2_none", [note])
             self.play(FadeIn(note))
             self.wait(READ)
-            self.clear(keep=[self.heading])
+            self.clear(keep=[self.heading], end_of_beat=True)
             return
         for l in range(self.L - 1, 0, -1):
             self.backpropagate_layer(l)
@@ -889,7 +900,7 @@ class BackpropInMatrixForm(TraceScene):
         self.play(LaggedStart(*flights, lag_ratio=0.2), run_time=2)
         self.play(FadeOut(*copies), *self.fill_animations(diagram, l))
         self.wait(READ)
-        self.clear(keep=[self.heading])
+        self.clear(keep=[self.heading], end_of_beat=l == 1)
 
     def delta_opacity(self, l: int, j: int) -> float:
         scale = max(abs(float(v)) for r in self.step.layers for v in r.delta[:, SAMPLE]) or 1.0
@@ -1089,7 +1100,7 @@ class BackpropInMatrixForm(TraceScene):
         if anims:
             self.play(*anims, run_time=1.5)
         self.wait(READ)
-        self.clear(keep=[self.heading])
+        self.clear(keep=[self.heading], end_of_beat=l == 1)
 
     # -----------------------------------------------------------------------------------
     # Beat 7: the update
@@ -1190,7 +1201,7 @@ class BackpropInMatrixForm(TraceScene):
         self.play(FadeIn(before))
         self.play(FadeIn(arrow), FadeIn(after))
         self.wait(READ)
-        self.clear()
+        self.clear(end_of_beat=True)
         self.heading = None
 
     # -----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -110,6 +111,8 @@ def shown_indices(scene: TraceScene, name: str) -> set[tuple[int, int]]:
 # -- construct smoke tests ----------------------------------------------------------------
 
 _SCENES: dict[str, tuple[TraceScene, list[str]]] = {}
+_NARRATION_LEFT: dict[str, list[float]] = {}
+"""Per case, at each beat's start, how much of the previous beat's narration was left."""
 
 
 def scene_for(case: str, media: Path) -> tuple[TraceScene, list[str]]:
@@ -134,7 +137,18 @@ def scene_for(case: str, media: Path) -> tuple[TraceScene, list[str]]:
                 original(self, name, *args, **kw)  # type: ignore[arg-type]
 
             mp.setattr(TraceScene, "next_section", record)
+            left: list[float] = []
+            original_beat = TraceScene.beat
+
+            def beat(self: TraceScene, *args: Any, **kw: Any) -> None:
+                end = getattr(self, "_narration_end", None)
+                if end is not None:
+                    left.append(end - self.time)
+                original_beat(self, *args, **kw)
+
+            mp.setattr(TraceScene, "beat", beat)
             _SCENES[case] = (run_scene("delta", media), sections)
+            _NARRATION_LEFT[case] = left
     return _SCENES[case]
 
 
@@ -144,6 +158,11 @@ def test_numbers_beats_and_layouts(case: str, media: Path) -> None:
     check_scene(scene)
     assert sections == BEATS
     assert len(scene.renderer.file_writer.subcaptions) == len(BEATS)
+    # Each beat's picture stays up while its narration runs: the next beat never starts
+    # by waiting for it over an empty screen (see BackpropInMatrixForm.clear).
+    left = _NARRATION_LEFT[case]
+    assert len(left) == len(BEATS) - 1
+    assert max(left) <= 0.05, left
 
 
 @pytest.mark.parametrize("case", list(CONFIGS))
