@@ -31,25 +31,24 @@ def sigmoid(z: Array) -> Array:
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def sigmoid_prime(z: Array) -> Array:
-    s = sigmoid(z)
-    return s * (1.0 - s)
-
-
 def sigmoid_prime_of(a: Array) -> Array:
     return a * (1.0 - a)
+
+
+def sigmoid_prime(z: Array) -> Array:
+    return sigmoid_prime_of(sigmoid(z))
 
 
 def tanh(z: Array) -> Array:
     return np.tanh(z)
 
 
-def tanh_prime(z: Array) -> Array:
-    return 1.0 - np.tanh(z) ** 2
-
-
 def tanh_prime_of(a: Array) -> Array:
     return 1.0 - a**2
+
+
+def tanh_prime(z: Array) -> Array:
+    return tanh_prime_of(np.tanh(z))
 
 
 def relu(z: Array) -> Array:
@@ -61,20 +60,12 @@ def relu_prime(z: Array) -> Array:
     return (z > 0).astype(np.float64)
 
 
-def relu_prime_of(a: Array) -> Array:
-    return (a > 0).astype(np.float64)  # a > 0 exactly where z > 0
-
-
 def leaky_relu(z: Array) -> Array:
     return np.where(z > 0, z, LEAKY_SLOPE * z)
 
 
 def leaky_relu_prime(z: Array) -> Array:
     return np.where(z > 0, 1.0, LEAKY_SLOPE)
-
-
-def leaky_relu_prime_of(a: Array) -> Array:
-    return np.where(a > 0, 1.0, LEAKY_SLOPE)  # a > 0 exactly where z > 0
 
 
 def softmax(z: Array) -> Array:
@@ -92,12 +83,7 @@ def softmax_prime(z: Array) -> Array:
     ``δ`` with the full Jacobian (see :func:`softmax_backward`), which with cross-entropy is
     exactly ``a − y``.
     """
-    s = softmax(z)
-    return s * (1.0 - s)
-
-
-def softmax_prime_of(a: Array) -> Array:
-    return a * (1.0 - a)
+    return sigmoid_prime_of(softmax(z))  # the same a (1 − a)
 
 
 def softmax_backward(a: Array, grad_a: Array) -> Array:
@@ -115,8 +101,10 @@ class Activation:
     prime_of: Callable[[Array], Array]
     """The same derivative computed from the output ``a = f(z)``: ``prime_of(f(z))`` has
     the same bits as ``prime(z)`` (a test checks it), without evaluating ``f`` again. The
-    engine uses it, since it has ``a`` at hand; ``exp`` or ``tanh`` of every ``z`` again
-    was about 3 % of a 784-128-10 iteration."""
+    ``prime`` of sigmoid, tanh and softmax is their ``prime_of`` applied to ``f(z)``; for
+    identity (a constant) and relu and leaky relu (``a > 0`` exactly where ``z > 0``),
+    ``prime_of`` is ``prime`` itself. The engine uses it, since it has ``a`` at hand;
+    ``exp`` or ``tanh`` of every ``z`` again was about 3 % of a 784-128-10 iteration."""
     latex: str
     """``f(z)`` in LaTeX, with ``z`` for the argument."""
     prime_latex: str
@@ -136,12 +124,12 @@ ACTIVATIONS: dict[str, Activation] = {
             r"\sigma(z)\,(1-\sigma(z))",
         ),
         Activation("tanh", tanh, tanh_prime, tanh_prime_of, r"\tanh z", r"1-\tanh^2 z"),
-        Activation("relu", relu, relu_prime, relu_prime_of, r"\max(0, z)", r"[z>0]"),
+        Activation("relu", relu, relu_prime, relu_prime, r"\max(0, z)", r"[z>0]"),
         Activation(
             "leaky_relu",
             leaky_relu,
             leaky_relu_prime,
-            leaky_relu_prime_of,
+            leaky_relu_prime,
             rf"\max({LEAKY_SLOPE}z, z)",
             rf"z>0\ ?\ 1 : {LEAKY_SLOPE}",
         ),
@@ -149,7 +137,7 @@ ACTIVATIONS: dict[str, Activation] = {
             "softmax",
             softmax,
             softmax_prime,
-            softmax_prime_of,
+            sigmoid_prime_of,
             r"\frac{e^{z_j}}{\sum_k e^{z_k}}",
             r"a_j(1-a_j)",
         ),
