@@ -2,7 +2,7 @@
 # Set-up is code: every command installs what is missing, skips what is there, then runs.
 #
 #   ./run.sh video [MANIM FLAGS]   render scenes/delta.py (default -ql) into media/
-#   ./run.sh test  [PYTEST ARGS]   lint, type-check and run the whole test suite
+#   ./run.sh test  [PYTEST ARGS]   lint, check the layers, type-check, run the whole suite
 #   ./run.sh setup                 only install (apt packages as root, then .venv)
 #
 # apt packages: what pycairo and manimpango build against (no Linux wheels), and the
@@ -63,6 +63,8 @@ case "$cmd" in
     ensure_apt
     ensure_venv
     .venv/bin/ruff check .
+    .venv/bin/ruff format --check .
+    .venv/bin/lint-imports
     .venv/bin/mypy
     exec .venv/bin/python -m pytest "$@"
     ;;

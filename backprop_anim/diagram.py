@@ -22,7 +22,6 @@ from manim import (
 )
 from numpy.typing import NDArray
 
-from backprop_anim.elide import Index, visible_indices
 from backprop_anim.style import (
     MAX_ROWS,
     NEGATIVE_COLOR,
@@ -31,6 +30,7 @@ from backprop_anim.style import (
     TEXT_COLOR,
     WEIGHT_COLOR,
 )
+from backprop_explain.elide import Index, visible_indices
 
 MIN_EDGE_WIDTH = 0.8
 MAX_EDGE_WIDTH = 6.0

@@ -7,7 +7,7 @@ entry costs one manim mobject each (a 24×24 grid of squares measured 140 ms per
 to ``2 * LEVELS + 1`` colour bands and every band is *one* ``VMobject`` whose sub-paths are
 the runs of equal cells in each row (:class:`BandedGrid`): at most 13 mobjects per
 heatmap, whatever its size. Wide matrices keep a fixed budget of cells as well (first
-entries, a gap, the last entry, as :func:`~backprop_anim.elide.visible_indices` chooses)
+entries, a gap, the last entry, as :func:`~backprop_explain.elide.visible_indices` chooses)
 and their true shape is written under them. Moving to another iteration cross-fades to a
 prepared grid (:meth:`Heatmap.transition`).
 
@@ -39,7 +39,6 @@ from manim import (
 )
 from numpy.typing import NDArray
 
-from backprop_anim.elide import Index, visible_indices
 from backprop_anim.numbers import NumberRegistry
 from backprop_anim.style import (
     HEATMAP_MAX_CELLS,
@@ -49,6 +48,7 @@ from backprop_anim.style import (
     SMALL_SIZE,
     TEXT_COLOR,
 )
+from backprop_explain.elide import Index, visible_indices
 
 Array = NDArray[np.float64]
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from manim import DOWN, LEFT, RIGHT, ManimColor, MathTex, Matrix, Square, VGroup
 
-from backprop_anim import svgcache
-from backprop_anim.elide import Index, visible_indices
 from backprop_anim.numbers import NumberRegistry
 from backprop_anim.style import LEGEND, MATRIX_ENTRY_SIZE, MAX_BATCH, MAX_COLS, MAX_ROWS, SMALL_SIZE
+from backprop_anim.tuning import svgcache
+from backprop_explain.elide import Index, visible_indices
 
 svgcache.install()  # glyphs parsed once, ever (see svgcache)
 
@@ -28,7 +28,7 @@ class TraceMatrix(Matrix):
     numbers
         The registry of the scene (it knows the trace, the step and the precision).
     name
-        The quantity's name in :mod:`backprop_core.explain` (``"W2"``, ``"d1"``, ``"a0"``).
+        The quantity's name in :mod:`backprop_explain.explain` (``"W2"``, ``"d1"``, ``"a0"``).
     color
         The quantity's colour from :mod:`backprop_anim.style`.
     transpose

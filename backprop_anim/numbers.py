@@ -1,7 +1,7 @@
 """Formatting and the registry of every number a scene puts on screen.
 
 Each number is created from an expression over a recorded step (see
-:mod:`backprop_core.explain`) and recorded with its text and mobject, so a test can walk
+:mod:`backprop_explain.explain`) and recorded with its text and mobject, so a test can walk
 the registry and check that what is on screen equals the trace at the shown precision.
 Values the engine derives outside a step (e.g. finite-difference ratios) are added with
 :meth:`NumberRegistry.define` and can then be used in expressions like any trace name.
@@ -16,9 +16,9 @@ import numpy as np
 from manim import MathTex, Mobject
 from numpy.typing import NDArray
 
-from backprop_core.explain import evaluate, namespace
-from backprop_core.format import fmt
 from backprop_core.trace import Step, Trace
+from backprop_explain.explain import evaluate, namespace
+from backprop_explain.format import fmt
 
 __all__ = ["NumberRegistry", "Shown", "fmt"]
 

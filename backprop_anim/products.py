@@ -29,9 +29,9 @@ from manim import (
     VGroup,
 )
 
-from backprop_anim.elide import Index, visible_indices
 from backprop_anim.numbers import NumberRegistry
 from backprop_anim.style import BODY_SIZE, HIGHLIGHT_COLOR, MAX_COLS, TEXT_COLOR
+from backprop_explain.elide import Index, visible_indices
 
 Cell = tuple[int, int]
 

@@ -2,7 +2,7 @@
 
 For a network with 2 inputs and 1 output, :class:`RegionsPlot` draws the output
 ``a^(L)`` over a square of the input plane (computed by
-:func:`backprop_core.regions.decision_grid`), quantized to bands of probability like a
+:func:`backprop_explain.regions.decision_grid`), quantized to bands of probability like a
 contour map, and the data points over it, coloured by their label. Each band is one
 ``VMobject`` (:class:`~backprop_anim.heatmap.BandedGrid`), so a frame costs a handful of
 mobjects whatever the grid resolution; training cross-fades to the regions of a later
@@ -37,8 +37,8 @@ from backprop_anim.style import (
     SMALL_SIZE,
     TEXT_COLOR,
 )
-from backprop_core.regions import Bounds, decision_grid, input_bounds
 from backprop_core.trace import Step, Trace
+from backprop_explain.regions import Bounds, decision_grid, input_bounds
 
 RESOLUTION = 40
 """Grid points per side of the regions."""

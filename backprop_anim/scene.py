@@ -12,10 +12,10 @@ from typing import Any
 from manim import Scene, config
 from manim.constants import RendererType
 
-from backprop_anim import svgcache
 from backprop_anim.inputs import SceneInputs, inputs_or_exit
 from backprop_anim.numbers import NumberRegistry
-from backprop_anim.renderer import PathCacheCamera, StaticFrameCache
+from backprop_anim.tuning import svgcache
+from backprop_anim.tuning.renderer import PathCacheCamera, StaticFrameCache
 
 svgcache.install()  # glyphs parsed once, ever (see svgcache)
 
@@ -104,7 +104,7 @@ class TraceScene(Scene):
 
     def __init__(self, renderer: Any = None, **kwargs: Any) -> None:
         # Manim's Cairo renderer, extending each play's static frame instead of redrawing
-        # it, with a camera that replays unchanged paths (see backprop_anim.renderer); a
+        # it, with a camera that replays unchanged paths (see backprop_anim.tuning.renderer); a
         # renderer given by the caller (manim's test utilities give their own) or the
         # OpenGL renderer is used as it is.
         if renderer is None and config.renderer == RendererType.CAIRO:

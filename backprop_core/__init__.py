@@ -6,12 +6,11 @@ exported and checked anywhere. See :mod:`backprop_core.network` for the notation
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from backprop_core.config import Config, load_config, load_preset, preset_names
 from backprop_core.errors import BackpropError
 from backprop_core.io import load_trace, open_trace_writer, save_trace
 from backprop_core.trace import LayerRecord, Step, Trace, run
+from backprop_core.version import __version__
 
 __all__ = [
     "BackpropError",

@@ -25,10 +25,10 @@ from typing import IO, Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from backprop_core import __version__
 from backprop_core.config import Config, parse_config
 from backprop_core.errors import BackpropError
 from backprop_core.trace import FORMAT, LAYER_FIELDS, VERSION, LayerRecord, Step, Trace
+from backprop_core.version import __version__
 
 Array = NDArray[np.float64]
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from backprop_core import __version__
 from backprop_core.config import Config
 from backprop_core.errors import BackpropError
 from backprop_core.network import Gradients, Parameters, backprop, cost, feedforward, train
+from backprop_core.version import __version__
 
 Array = NDArray[np.float64]
 

@@ -18,7 +18,7 @@ runs, each timed from the outside (the whole command: renders, joining, stills, 
    only that part renders again, the others come from the part cache.
 
 ``--manim-cache SCENE`` measures instead whether parts should render with manim's own
-partial-movie cache (see ``MANIM_CACHE`` in :mod:`backprop_anim.lecture.cache`).
+partial-movie cache (see ``MANIM_CACHE`` in :mod:`backprop_lecture.cache`).
 
 Goals from issue 6: run 1 / run 2 ≥ 1.7 on 2 cores, and run 3 ≤ that part's own render
 time (from run 1) + 10 %. The machine's load average is printed beside every run: on a
@@ -40,7 +40,7 @@ from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-lec: Any = None  # backprop_anim.lecture, imported from the snapshot in main()
+lec: Any = None  # backprop_lecture, imported from the snapshot in main()
 
 
 def snapshot(tmp: Path) -> ModuleType:
@@ -53,7 +53,7 @@ def snapshot(tmp: Path) -> ModuleType:
     os.environ["PYTHONPATH"] = os.pathsep.join(
         [str(src), *filter(None, [os.environ.get("PYTHONPATH")])]
     )
-    import backprop_anim.lecture as module
+    import backprop_lecture as module
 
     assert Path(module.__file__).is_relative_to(src), module.__file__
     return module

@@ -51,7 +51,7 @@ from backprop_anim.graph import ComputationalGraph, Node
 from backprop_anim.plots import linear_range
 from backprop_anim.story import StoryScene, require, trimmed_decimals
 from backprop_core.activations import ACTIVATIONS
-from backprop_core.question import (
+from backprop_explain.question import (
     chain_factors,
     cost_at,
     residual_at,

@@ -42,7 +42,6 @@ from manim import (
 
 from backprop_anim import style
 from backprop_anim.diagram import NetworkDiagram
-from backprop_anim.elide import visible_indices
 from backprop_anim.layout import Layout, bounding_box, fit_to_frame, keep_in_frame
 from backprop_anim.mobjects import TraceMatrix, color_legend, labelled, shape_tex
 from backprop_anim.products import (
@@ -61,13 +60,14 @@ from backprop_anim.products import (
     transpose_moves,
 )
 from backprop_anim.scene import TraceScene
-from backprop_anim.texbatch import prewarm_tex, trace_number_texts
+from backprop_anim.tuning.texbatch import prewarm_tex, trace_number_texts
 from backprop_core.activations import ACTIVATIONS
 from backprop_core.losses import (
     LOSSES,
     SOFTMAX_CROSS_ENTROPY_GRADIENT_LATEX,
     SOFTMAX_CROSS_ENTROPY_LATEX,
 )
+from backprop_explain.elide import visible_indices
 
 BEATS = (
     "network_and_notation",

@@ -57,7 +57,7 @@ from backprop_anim.style import (
     WEIGHT_COLOR,
     Z_COLOR,
 )
-from backprop_core.regions import largest_entry, symmetric_scale
+from backprop_explain.regions import largest_entry, symmetric_scale
 
 NEURON_RADIUS = 0.3
 NEURON_FONT = 18

@@ -40,11 +40,11 @@ from manim import (
 
 from backprop_anim import style
 from backprop_anim.diagram import NetworkDiagram
-from backprop_anim.elide import visible_indices
 from backprop_anim.formula import Formula
 from backprop_anim.plots import RunPlot
 from backprop_anim.story import StoryScene, require, significant_decimals, trimmed_decimals
-from backprop_core.question import sensitivities
+from backprop_explain.elide import visible_indices
+from backprop_explain.question import sensitivities
 
 A_PREV = (r"a^{(L-1)}", style.ACTIVATION_COLOR)
 A_OUT = (r"a^{(L)}", style.ACTIVATION_COLOR)

@@ -8,7 +8,7 @@ network with 2 inputs and 1 output the decision regions on the input plane evolv
 the data points.
 
 The video shows a fixed number of recorded iterations (:data:`SHOWN_ITERATIONS`, spread
-over the run by :func:`backprop_core.regions.shown_iterations`), so its length does not
+over the run by :func:`backprop_explain.regions.shown_iterations`), so its length does not
 grow with the trace; heatmaps of wide layers keep a fixed cell budget, so a frame costs
 about the same whatever the width. Every state is prepared and reached by ``Transform``.
 
@@ -52,14 +52,14 @@ from backprop_anim.style import (
     TEXT_COLOR,
     WEIGHT_COLOR,
 )
-from backprop_core.regions import (
+from backprop_core.trace import Step
+from backprop_explain.regions import (
     field_scale,
     has_regions,
     loss_curve,
     shown_iterations,
     weight_scale,
 )
-from backprop_core.trace import Step
 
 SHOWN_ITERATIONS = 12
 """Recorded iterations shown, whatever the length of the run."""

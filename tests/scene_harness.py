@@ -20,7 +20,7 @@ from manim import MathTex, Scene, Tex, Text, tempconfig
 
 from backprop_anim.numbers import fmt
 from backprop_anim.scene import TraceScene
-from backprop_core.explain import evaluate
+from backprop_explain.explain import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENES = ROOT / "scenes"

@@ -1,7 +1,7 @@
 """Tier 1: the ``backprop`` command, and the engine's independence from manim.
 
-Most tests call :func:`backprop_core.cli.main` in-process (fast); a few run
-``python -m backprop_core`` as a subprocess with stdin closed, because only a real
+Most tests call :func:`backprop_cli.cli.main` in-process (fast); a few run
+``python -m backprop_cli`` as a subprocess with stdin closed, because only a real
 process shows what a user sees: the exit status, every line on stderr, no traceback.
 """
 
@@ -39,7 +39,7 @@ Invoke = Callable[..., "Result"]
 @pytest.fixture
 def backprop(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Invoke:
     """``backprop(*args)`` runs the CLI in-process and returns exit status and output."""
-    from backprop_core.cli import main
+    from backprop_cli.cli import main
 
     def invoke(*args: str) -> Result:
         monkeypatch.setattr(sys, "argv", ["backprop", *args])
@@ -57,7 +57,7 @@ def backprop(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 
 def subprocess_backprop(*args: str, cwd: Path) -> Result:
     proc = subprocess.run(
-        [sys.executable, "-m", "backprop_core", *args],
+        [sys.executable, "-m", "backprop_cli", *args],
         cwd=cwd,
         stdin=subprocess.DEVNULL,
         capture_output=True,

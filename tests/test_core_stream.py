@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backprop_core.cli import main
+from backprop_cli.cli import main
 from backprop_core.config import Config, load_preset, parse_config, preset_text
 from backprop_core.errors import BackpropError
 from backprop_core.io import load_trace, open_trace_writer, save_trace, trace_to_dict

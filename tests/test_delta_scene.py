@@ -28,11 +28,11 @@ from scene_harness import (
     scene_class,
 )
 
-from backprop_anim.elide import visible_indices
 from backprop_anim.layout import layout_problems
 from backprop_anim.scene import TraceScene
 from backprop_core import load_preset, run
 from backprop_core.io import save_trace
+from backprop_explain.elide import visible_indices
 
 __module_test__ = "delta"
 

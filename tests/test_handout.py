@@ -12,12 +12,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from backprop_cli.cli import cli
 from backprop_core import load_preset, run, save_trace
-from backprop_core.cli import cli
 from backprop_core.config import parse_config
-from backprop_core.explain import evaluate
-from backprop_core.format import fmt
-from backprop_core.handout import (
+from backprop_core.trace import Trace
+from backprop_explain.explain import evaluate
+from backprop_explain.format import fmt
+from backprop_lecture.handout import (
     MAX_COLS,
     MAX_ROWS,
     build,
@@ -26,7 +27,6 @@ from backprop_core.handout import (
     to_markdown,
     write_handout,
 )
-from backprop_core.trace import Trace
 
 
 def _config(sizes: list[int], activations: list[str], loss: str, m: int, **extra: object) -> Trace:
@@ -136,7 +136,7 @@ def test_handout_and_video_format_numbers_the_same_way() -> None:
     pytest.importorskip("manim")
     from backprop_anim.numbers import fmt as video_fmt
     from backprop_anim.style import DEFAULT_DECIMALS as VIDEO_DECIMALS
-    from backprop_core.handout import DEFAULT_DECIMALS
+    from backprop_lecture.handout import DEFAULT_DECIMALS
 
     assert video_fmt is fmt
     assert DEFAULT_DECIMALS == VIDEO_DECIMALS
@@ -199,7 +199,7 @@ def test_cli_errors_are_one_line(tmp_path: Path, args: list[str], message: str) 
     trace_path = tmp_path / "t.json"
     save_trace(run(load_preset("seed-scalar")), trace_path)
     done = subprocess.run(
-        [sys.executable, "-m", "backprop_core", "handout", str(trace_path)]
+        [sys.executable, "-m", "backprop_cli", "handout", str(trace_path)]
         + [a.format(tmp=tmp_path) for a in args],
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -220,6 +220,6 @@ def test_atomic_write_keeps_a_good_file_on_failure(tmp_path: Path) -> None:
 
 
 def test_handout_module_does_not_import_manim() -> None:
-    code = "import sys, backprop_core.handout, backprop_core.cli; print('manim' in sys.modules)"
+    code = "import sys, backprop_lecture.handout, backprop_cli.cli; print('manim' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "False", done.stderr

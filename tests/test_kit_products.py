@@ -25,9 +25,9 @@ from backprop_anim.products import (
     sum_terms,
     transpose_moves,
 )
-from backprop_anim.texbatch import manim_expression, prewarm_tex
+from backprop_anim.tuning.texbatch import manim_expression, prewarm_tex
 from backprop_core import load_preset, run
-from backprop_core.explain import evaluate
+from backprop_explain.explain import evaluate
 
 # -- which terms are written, in which order -------------------------------------------
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from backprop_anim import lecture as lec
-from backprop_anim.lecture.cache import _kit_files as kit_files
+import backprop_lecture as lec
 from backprop_core import BackpropError
+from backprop_lecture.cache import _kit_files as kit_files
 
 SCENE = """
 from manim import Circle, Create
@@ -84,7 +84,7 @@ def test_lecture_file_errors_name_file_and_field(project: Path, text: str, messa
 def test_cli_prints_one_line_and_exits_2(project: Path) -> None:
     f = write(project / "l.toml", '[[parts]]\nscene = "missing"\n')
     done = subprocess.run(
-        [sys.executable, "-m", "backprop_core", "lecture", str(f), "-o", str(project / "out")],
+        [sys.executable, "-m", "backprop_cli", "lecture", str(f), "-o", str(project / "out")],
         cwd=project,
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -120,8 +120,8 @@ def test_part_key_follows_scene_settings_and_quality_only(project: Path) -> None
     (project / "scenes" / "a.py").write_text(SCENE + "\n# edited\n")
     assert key != lec.part_key(a, "l", project)
     names = {p.name for p in kit_files()}
-    assert {"scene.py", "network.py", "tex_template.tex"} <= names
-    assert not names & lec.NOT_RENDERED
+    assert {"scene.py", "network.py", "tex_template.tex", "renderer.py"} <= names
+    assert not names & {"cli.py", "handout.py", "narration.py", "slides.py"}
 
 
 def test_srt_round_trip_and_shift() -> None:
@@ -198,7 +198,7 @@ def test_render_command_closes_nothing_but_sets_media_dir_and_env(
 
 
 def test_lecture_module_does_not_import_manim() -> None:
-    code = "import sys, backprop_anim.lecture; print('manim' in sys.modules)"
+    code = "import sys, backprop_lecture; print('manim' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "False", done.stderr
 

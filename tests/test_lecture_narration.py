@@ -10,8 +10,8 @@ import av
 import numpy as np
 import pytest
 
-from backprop_anim import narration
 from backprop_core import BackpropError
+from backprop_lecture import narration
 
 needs_espeak = pytest.mark.skipif(
     shutil.which("espeak-ng") is None, reason="espeak-ng is not installed"

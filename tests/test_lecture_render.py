@@ -11,7 +11,7 @@ import av
 import pytest
 from PIL import Image
 
-from backprop_anim import lecture as lec
+import backprop_lecture as lec
 
 pytestmark = pytest.mark.slow
 
@@ -60,7 +60,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, lec.LectureRe
     )
     out = tmp / "out"
     done = subprocess.run(
-        [sys.executable, "-m", "backprop_core", "lecture", str(lecture_file), "-j2", f"-o{out}"],
+        [sys.executable, "-m", "backprop_cli", "lecture", str(lecture_file), "-j2", f"-o{out}"],
         cwd=ROOT,
         stdin=subprocess.DEVNULL,
         capture_output=True,

@@ -1,4 +1,4 @@
-"""Logic tests for :mod:`backprop_core.question` (no rendering)."""
+"""Logic tests for :mod:`backprop_explain.question` (no rendering)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from backprop_core import load_preset, run
-from backprop_core.question import (
+from backprop_explain.question import (
     EPSILONS,
     chain_factors,
     cost_at,

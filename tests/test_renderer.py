@@ -1,4 +1,4 @@
-"""``backprop_anim.renderer``: extended still frames and replayed paths are manim's, exactly."""
+"""``backprop_anim.tuning.renderer``: extended still frames and replayed paths are manim's."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from manim import Camera, Circle, Square, tempconfig
 from manim.renderer.cairo_renderer import CairoRenderer
 from scene_harness import load_scene_module, scene_class
 
-from backprop_anim.renderer import PathCacheCamera, StaticFrameCache, draw_key
+from backprop_anim.tuning.renderer import PathCacheCamera, StaticFrameCache, draw_key
 
 
 def device_path(ctx: cairo.Context) -> list[tuple[int, tuple[float, ...]]]:

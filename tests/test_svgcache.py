@@ -1,12 +1,12 @@
-"""``backprop_anim.svgcache``: a cached ``MathTex`` is the same as one built afresh."""
+"""``backprop_anim.tuning.svgcache``: a cached ``MathTex`` is the same as one built afresh."""
 
 from __future__ import annotations
 
 import numpy as np
 from manim import BLUE, MathTex, config
 
-from backprop_anim import svgcache
-from backprop_anim.svgcache import _original_mathtex_init
+from backprop_anim.tuning import svgcache
+from backprop_anim.tuning.svgcache import _original_mathtex_init
 
 
 def fresh(*tex: str, **kwargs: object) -> MathTex:

@@ -1,4 +1,4 @@
-"""Pure logic of the training video (backprop_core.regions): no manim, no rendering."""
+"""Pure logic of the training video (backprop_explain.regions): no manim, no rendering."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from backprop_core import load_preset, run
 from backprop_core.network import feedforward
-from backprop_core.regions import (
+from backprop_explain.regions import (
     decision_grid,
     field_scale,
     grid_points,

@@ -30,7 +30,7 @@ from backprop_anim.heatmap import LEVELS, value_color
 from backprop_anim.layout import layout_problems
 from backprop_anim.regions import region_bands, region_color
 from backprop_anim.style import CLASS_COLORS
-from backprop_core.regions import decision_grid, grid_points
+from backprop_explain.regions import decision_grid, grid_points
 
 __module_test__ = "training"
 

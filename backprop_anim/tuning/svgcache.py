@@ -152,7 +152,7 @@ def install() -> None:
     """Route every ``SVGMobject`` through the disk cache (idempotent).
 
     Called when :mod:`backprop_anim.scene` or :mod:`backprop_anim.mobjects` is imported,
-    so every scene and every trace matrix uses it; :mod:`backprop_anim.lecture`, which
+    so every scene and every trace matrix uses it; :mod:`backprop_lecture`, which
     must start without manim, does not import them.
     """
     SVGMobject.init_svg_mobject = _init_svg_mobject  # type: ignore[method-assign]

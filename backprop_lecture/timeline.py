@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from backprop_anim.lecture.cache import PartMedia
-from backprop_anim.lecture.spec import Part
+from backprop_lecture.cache import PartMedia
+from backprop_lecture.spec import Part
 
 _SRT_TIME = re.compile(r"(\d+):(\d\d):(\d\d)[,.](\d{3})")
 

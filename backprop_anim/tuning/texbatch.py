@@ -27,10 +27,10 @@ import numpy as np
 from manim import MathTex, config
 from manim.utils.tex_file_writing import tex_hash
 
-from backprop_anim.elide import visible_indices
 from backprop_anim.numbers import NumberRegistry, fmt
 from backprop_anim.style import MAX_COLS, MAX_ROWS
-from backprop_core.explain import namespace
+from backprop_explain.elide import visible_indices
+from backprop_explain.explain import namespace
 
 _PREVIEW_BEGIN = r"\begin{preview}"
 _PREVIEW_END = r"\end{preview}"

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backprop_anim.lecture.cache import PartMedia, copy_atomically, write_text_atomically
-from backprop_anim.lecture.media import (
+from backprop_core.errors import BackpropError
+from backprop_lecture.cache import PartMedia, copy_atomically, write_text_atomically
+from backprop_lecture.media import (
     PREVIEW_FPS,
     PREVIEW_SCENE,
     PREVIEW_SECONDS,
@@ -21,9 +22,9 @@ from backprop_anim.lecture.media import (
     join_videos,
     preview_gif,
 )
-from backprop_anim.lecture.render import PartResult, default_jobs, render_parts
-from backprop_anim.lecture.spec import DEFAULT_OUT, QUALITIES, Lecture, Part
-from backprop_anim.lecture.timeline import (
+from backprop_lecture.render import PartResult, default_jobs, render_parts
+from backprop_lecture.spec import DEFAULT_OUT, QUALITIES, Lecture, Part
+from backprop_lecture.timeline import (
     chapter_entries,
     chapters,
     compose_srt,
@@ -31,7 +32,6 @@ from backprop_anim.lecture.timeline import (
     platform_chapters,
     timeline,
 )
-from backprop_core.errors import BackpropError
 
 
 @dataclass
@@ -70,7 +70,7 @@ def assemble(
     written.append(out / "lecture.mp4")
     subs = joined_subtitles(media, line)
     if narrate:
-        from backprop_anim.narration import narrate as speak_into
+        from backprop_lecture.narration import narrate as speak_into
 
         speak_into(out / "lecture.mp4", [(s.start, s.end, s.text) for s in subs], line.total)
         join += " + narration"
@@ -90,7 +90,7 @@ def assemble(
                 m.folder / "stills" / sec.still, stills / f"{p.name}-{i + 1:02d}-{slug}.png"
             )
     written.append(stills)
-    from backprop_anim.slides import write_presentation
+    from backprop_lecture.slides import write_presentation
 
     written.append(write_presentation(media, out / "slides"))
     handouts = out / "handouts"
@@ -109,11 +109,12 @@ def assemble(
 def _part_handouts(part: Part, media: PartMedia) -> Path:
     """The part's handouts, made once per cache entry and handout code (a second run
     only copies them: the assembly must stay cheap when one part changed)."""
-    import backprop_core.format
-    import backprop_core.handout
+    import backprop_explain.format
+    import backprop_lecture.handout
 
     code = b"".join(
-        Path(m.__file__ or "").read_bytes() for m in (backprop_core.handout, backprop_core.format)
+        Path(m.__file__ or "").read_bytes()
+        for m in (backprop_lecture.handout, backprop_explain.format)
     )
     folder = media.folder / f"handouts-{hashlib.sha256(code).hexdigest()[:12]}"
     if not folder.is_dir():
@@ -172,7 +173,7 @@ def write_handouts(parts: Sequence[Part], folder: Path) -> Path:
     """Each part's worked solution and exercise sheet, from the trace its video shows, at
     its iteration and precision: ``NN-scene.md``/``.tex`` and ``NN-scene-exercise.md``/``.tex``.
     """
-    from backprop_core.handout import DEFAULT_DECIMALS, write_handout
+    from backprop_lecture.handout import DEFAULT_DECIMALS, write_handout
 
     folder.mkdir(parents=True, exist_ok=True)
     for part in parts:

@@ -14,7 +14,7 @@ A *lecture file* (TOML) lists the parts in order; each part is a scene file and 
 
 Bare scene names resolve to ``scenes/NAME.py`` under the current directory (the project
 checkout); paths, traces and configs resolve against the lecture file's folder. The
-default lecture (``backprop_anim/lectures/default.toml``) lists scalar → chain → delta →
+default lecture (``backprop_lecture/lectures/default.toml``) lists scalar → chain → delta →
 network → training and keeps the parts whose scene file exists.
 
 Rendering drives ``manim render`` in one subprocess per part (stdin closed, its own
@@ -31,8 +31,8 @@ finished parts are assembled into ``OUT``:
 - ``stills/``: the finished board of every section, as PNG;
 - ``preview.gif``: a few seconds of the delta part, small, for a course page;
 - ``parts/``: each part's own video and subtitles;
-- ``handouts/``: each part's worked solution and exercise sheet (:mod:`backprop_core.handout`);
-- ``slides/``: a manim-slides presentation, one slide per section (:mod:`backprop_anim.slides`).
+- ``handouts/``: each part's worked solution and exercise sheet (:mod:`backprop_lecture.handout`);
+- ``slides/``: a manim-slides presentation, one slide per section (:mod:`backprop_lecture.slides`).
 
 The package, in the order a run goes through it: :mod:`.spec` (the lecture file),
 :mod:`.cache` (the part cache and its key), :mod:`.render` (manim processes, progress),
@@ -44,7 +44,7 @@ outputs, with PyAV and Pillow), so ``backprop lecture --help`` is instant and
 
 from __future__ import annotations
 
-from backprop_anim.lecture.build import (
+from backprop_lecture.build import (
     LectureResult,
     assemble,
     build_lecture,
@@ -53,16 +53,15 @@ from backprop_anim.lecture.build import (
     scene_default_preset,
     write_handouts,
 )
-from backprop_anim.lecture.cache import (
+from backprop_lecture.cache import (
     CACHE_FORMAT,
     MANIM_CACHE,
-    NOT_RENDERED,
     PartMedia,
     Section,
     part_key,
     project_root,
 )
-from backprop_anim.lecture.media import (
+from backprop_lecture.media import (
     PREVIEW_FPS,
     PREVIEW_SCENE,
     PREVIEW_SECONDS,
@@ -74,7 +73,7 @@ from backprop_anim.lecture.media import (
     video_duration,
     video_frames,
 )
-from backprop_anim.lecture.render import (
+from backprop_lecture.render import (
     PartResult,
     ProgressBoard,
     default_jobs,
@@ -84,7 +83,7 @@ from backprop_anim.lecture.render import (
     render_part,
     render_parts,
 )
-from backprop_anim.lecture.spec import (
+from backprop_lecture.spec import (
     DEFAULT_OUT,
     DEFAULT_SCENE_ORDER,
     QUALITIES,
@@ -93,7 +92,7 @@ from backprop_anim.lecture.spec import (
     default_lecture_path,
     load_lecture,
 )
-from backprop_anim.lecture.timeline import (
+from backprop_lecture.timeline import (
     Subtitle,
     Timeline,
     chapter_entries,
@@ -112,7 +111,6 @@ __all__ = [
     "DEFAULT_OUT",
     "DEFAULT_SCENE_ORDER",
     "MANIM_CACHE",
-    "NOT_RENDERED",
     "PREVIEW_FPS",
     "PREVIEW_SCENE",
     "PREVIEW_SECONDS",

@@ -15,8 +15,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from backprop_anim.lecture.spec import Part
 from backprop_core import __version__
+from backprop_lecture.spec import Part
 
 MANIM_CACHE = True
 """Whether parts render with manim's own partial-movie cache (each part keeps its media
@@ -35,32 +35,44 @@ CACHE_FORMAT = "parts-v2"
 """Bumped when a cache entry's layout or meaning changes (this file is not in the key)."""
 
 
-NOT_RENDERED = frozenset(
-    {
-        "narration.py",
-        "slides.py",
-        "cli.py",
-        "__main__.py",
-        "handout.py",
-        "gradcheck.py",
-    }
-)
-"""Source files no scene's frames depend on (left out of :func:`part_key`)."""
+RENDERED_PACKAGES = ("backprop_core", "backprop_explain", "backprop_anim")
+"""The packages a scene's frames depend on: the engine, what it explains and the kit.
+
+The lecture pipeline and the command are packages of their own, so editing them never
+re-renders a part; every file under these three is hashed, subpackages included.
+"""
+
+SOURCE_SUFFIXES = (".py", ".tex", ".toml", ".npz")
 
 
 def _kit_files() -> list[Path]:
-    """Source files every scene depends on: the scene kit and the engine.
+    """Every source file under :data:`RENDERED_PACKAGES`, recursively, in a stable order.
 
-    The command-line and lecture machinery (:data:`NOT_RENDERED`) are left out: editing
-    them does not change a single frame, so it must not re-render every part.
+    Paths are absolute; :func:`part_key` labels each by its path inside the packages, so a
+    file moved between subpackages changes the key too.
     """
-    import backprop_core
+    import importlib.util
 
-    anim = Path(__file__).resolve().parents[1]
-    core = Path(backprop_core.__file__).resolve().parent
-    files = [p for p in anim.glob("*") if p.suffix in (".py", ".tex")]
-    files += [p for p in core.rglob("*") if p.suffix in (".py", ".toml")]
-    return sorted(p for p in files if p.name not in NOT_RENDERED)
+    files: list[Path] = []
+    for name in RENDERED_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            continue
+        root = Path(spec.origin).resolve().parent
+        files += [
+            p
+            for p in root.rglob("*")
+            if p.suffix in SOURCE_SUFFIXES and p.is_file() and "__pycache__" not in p.parts
+        ]
+    return sorted(files)
+
+
+def _package_path(file: Path) -> str:
+    """``file``'s path from its top-level package folder, e.g. ``backprop_anim/tuning/x.py``."""
+    for i, part in enumerate(file.parts):
+        if part in RENDERED_PACKAGES:
+            return "/".join(file.parts[i:])
+    return file.name
 
 
 def project_root(scene: Path, cwd: Path) -> Path:
@@ -86,7 +98,7 @@ def part_key(part: Part, quality: str, cwd: Path) -> str:
     add("version", f"{__version__} manim {_manim_version()} {CACHE_FORMAT} {MANIM_CACHE}".encode())
     add("scene", part.scene.read_bytes())
     for f in _kit_files():
-        add(f"kit {f.name}", f.read_bytes())
+        add(f"kit {_package_path(f)}", f.read_bytes())
     root = project_root(part.scene, cwd)
     cfg = root / "manim.cfg"
     add("manim.cfg", cfg.read_bytes() if cfg.is_file() else b"")

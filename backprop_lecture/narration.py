@@ -8,7 +8,7 @@ whose packets are copied unchanged. A lecturer can replace the track with their 
 Timing: a cue is spoken at :data:`WORDS_PER_MINUTE`; if that does not fit before the next
 cue starts, it is spoken faster (up to :data:`MAX_WORDS_PER_MINUTE`), and if even that is
 too long it is faded out where the next cue begins, so the voice never drifts from the
-picture. Like :mod:`backprop_anim.lecture`, this module does not import manim.
+picture. Like :mod:`backprop_lecture`, this module does not import manim.
 """
 
 from __future__ import annotations

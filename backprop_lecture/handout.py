@@ -4,8 +4,9 @@ A handout follows the video's order: what is given (``x``, ``y``, ``W^(l)``, ``b
 ``η``), the forward pass (``z^(l)``, ``a^(l)``), the cost, the output error (BP1), the
 errors of the hidden layers (BP2), the gradients (BP3, BP4), the update and the cost after
 it. Every number is a :class:`Cell` holding the expression over the step it comes from (the
-names of :mod:`backprop_core.explain`) and its text written with :func:`~backprop_core.format.fmt`,
-so a worksheet reads exactly like the video and a test can check each cell against the trace.
+names of :mod:`backprop_explain.explain`) and its text written with
+:func:`~backprop_explain.format.fmt`, so a worksheet reads exactly like the video and a test
+can check each cell against the trace.
 
 With ``blank=True`` the answers (everything computed from the givens) are left empty, which
 turns the worked solution into an exercise sheet.
@@ -25,11 +26,11 @@ from typing import IO, Literal
 
 from backprop_core.activations import ACTIVATIONS
 from backprop_core.errors import BackpropError
-from backprop_core.explain import evaluate
-from backprop_core.format import fmt
 from backprop_core.io import write_atomically
 from backprop_core.losses import LOSSES, SOFTMAX_CROSS_ENTROPY_LATEX
 from backprop_core.trace import Step, Trace
+from backprop_explain.explain import evaluate
+from backprop_explain.format import fmt
 
 DEFAULT_DECIMALS = 3
 """The scene kit's default precision (``backprop_anim.style.DEFAULT_DECIMALS``)."""

@@ -1,7 +1,7 @@
 """How a number is written, in the video and on paper alike.
 
 The scene kit (:mod:`backprop_anim.numbers`) and the handouts
-(:mod:`backprop_core.handout`) both format with :func:`fmt`, so a number on a worksheet
+(:mod:`backprop_lecture.handout`) both format with :func:`fmt`, so a number on a worksheet
 reads exactly as it did on screen. It lives here because ``backprop_core`` never imports
 manim.
 """

@@ -81,7 +81,7 @@ class Lecture:
 
 def default_lecture_path() -> Path:
     """The lecture shipped with the package."""
-    return Path(str(resources.files("backprop_anim").joinpath("lectures/default.toml")))
+    return Path(str(resources.files("backprop_lecture").joinpath("lectures/default.toml")))
 
 
 def _scene_names(scenes_dir: Path) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from backprop_anim.lecture.cache import (
+from backprop_lecture.cache import (
     MANIM_CACHE,
     PartMedia,
     Section,
@@ -24,8 +24,8 @@ from backprop_anim.lecture.cache import (
     project_root,
     write_text_atomically,
 )
-from backprop_anim.lecture.media import section_still, video_frames
-from backprop_anim.lecture.spec import QUALITIES, Lecture, Part
+from backprop_lecture.media import section_still, video_frames
+from backprop_lecture.spec import QUALITIES, Lecture, Part
 
 Status = Literal["cached", "rendered", "failed"]
 

@@ -249,7 +249,7 @@ def handout_cmd(
     trace_path: Path, iteration: int | None, decimals: int, blank: bool, out: Path
 ) -> None:
     """Write one iteration's worked solution (or, with --blank, its exercise sheet)."""
-    from backprop_core.handout import cells, write_handout
+    from backprop_lecture.handout import cells, write_handout
 
     trace = load_trace(trace_path)
     handout = write_handout(trace, out, iteration, decimals, blank, source=str(trace_path))
@@ -302,11 +302,11 @@ def lecture_cmd(
 ) -> None:
     """Render a lecture's parts with manim and join them: video, subtitles, chapters,
     stills and a preview GIF. Without FILE, the default lecture."""
-    from backprop_anim import lecture as lec
+    import backprop_lecture as lec
 
     lecture = lec.load_lecture(lecture_file)
     if narrate:
-        from backprop_anim.narration import check_espeak
+        from backprop_lecture.narration import check_espeak
 
         check_espeak()
     for name in lecture.skipped:

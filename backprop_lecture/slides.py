@@ -31,7 +31,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from backprop_anim.lecture import PartMedia, Subtitle, parse_srt
+from backprop_lecture.cache import PartMedia
+from backprop_lecture.timeline import Subtitle, parse_srt
 
 
 def section_notes(media: PartMedia) -> list[str]:

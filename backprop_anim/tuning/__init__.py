@@ -1,0 +1,1 @@
+"""Speed-ups of manim's Cairo renderer and SVG handling, with the same pixels."""
