@@ -332,3 +332,22 @@ def lecture_cmd(
         highlight=False,
         markup=False,
     )
+
+
+@cli.command("review")
+@click.argument("video", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+def review_cmd(video: Path) -> None:
+    """Report a rendered VIDEO's dead air and half-empty frames, with their times.
+
+    Beats come from manim's section index beside the video (`--save_sections`) or its
+    `.srt`. Exit status 0 when nothing is reported, 1 when something is.
+    """
+    from backprop_lecture.review import review
+
+    findings = review(video)
+    for f in findings:
+        console.print(f.line(), highlight=False, markup=False)
+    if findings:
+        console.print(f"{len(findings)} finding(s) in {video}", highlight=False, markup=False)
+        sys.exit(1)
+    console.print(f"{video}: nothing to report", highlight=False, markup=False)
