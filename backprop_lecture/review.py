@@ -116,7 +116,7 @@ def measure(video: Path) -> FrameStats:
     return FrameStats(fps, np.array(inks), np.array(heading_only, dtype=bool), np.array(spreads))
 
 
-def _background(luma: NDArray[np.int16]) -> int:
+def _background(luma: NDArray[Any]) -> int:
     """The most common luma on the frame's border: scenes keep a margin there, whereas a
     full board may cover more than half of the frame."""
     border = np.concatenate((luma[0], luma[-1], luma[:, 0], luma[:, -1]))
