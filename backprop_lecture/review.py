@@ -191,7 +191,7 @@ def review(video: Path) -> list[Finding]:
             if (b - a) * seconds > DEAD_AIR_SECONDS:
                 what = (
                     "only the heading"
-                    if bare[a:b].all()
+                    if bare[a:b].mean() >= 0.5
                     else f"ink {ink[a:b].mean() / fullest:.0%} of the beat's fullest frame"
                 )
                 findings.append(_finding("dead air", beat, a, b, seconds, what))
