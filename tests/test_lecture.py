@@ -137,6 +137,13 @@ def test_srt_round_trip_and_shift() -> None:
     assert lec.srt_time(3723.0456) == "01:02:03,046"
 
 
+def test_composed_cues_never_overlap() -> None:
+    subs = [lec.Subtitle(0.0, 9.615, "one"), lec.Subtitle(9.6, 12.0, "two")]
+    out = lec.parse_srt(lec.compose_srt(subs))
+    assert [s.text for s in out] == ["one", "two"]
+    assert out[0].end <= out[1].start == 9.6
+
+
 def test_timeline_and_chapters_from_frame_counts(project: Path) -> None:
     f = write(project / "l.toml", '[[parts]]\nscene = "a"\ntitle = "A"\n[[parts]]\nscene = "b"\n')
     parts = lec.load_lecture(f, cwd=project).parts
