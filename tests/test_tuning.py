@@ -20,6 +20,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import av
+import numpy as np
 import pytest
 
 from backprop_anim.inputs import load_fast
@@ -268,3 +270,49 @@ def test_a_bad_backprop_fast_is_one_line_and_exit_2(
         TraceScene()
     assert exited.value.code == 2
     assert capsys.readouterr().err == "backprop: error: BACKPROP_FAST: must be 0 or 1, got '2'\n"
+
+
+# -- the same frames with and without the tuning -------------------------------------------
+
+FIRST_BEAT = {
+    "scalar": ("ScalarScene", 5),
+    "chain": ("ChainScene", 4),
+    "delta": ("BackpropInMatrixForm", 6),
+    "network": ("NetworkScene", 1),
+    "training": ("TrainingScene", 1),
+}
+"""Scene file → (class, last animation of its first beat), for ``manim render -n 0,LAST``."""
+
+
+def render_first_beat(name: str, media: Path, fast: str) -> Path:
+    cls, last = FIRST_BEAT[name]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BACKPROP_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    env["BACKPROP_FAST"] = fast
+    result = subprocess.run(
+        [sys.executable, "-m", "manim", "render", "-ql", "--disable_caching",
+         "--media_dir", str(media), "-n", f"0,{last}", f"scenes/{name}.py", cls],
+        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return media / "videos" / name / "480p15" / f"{cls}.mp4"
+
+
+def decoded_frames(video: Path) -> list[np.ndarray]:
+    with av.open(str(video)) as container:
+        return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(FIRST_BEAT))
+def test_first_beat_has_the_same_frames_without_the_tuning(name: str, tmp_path: Path) -> None:
+    """``-ql``, the first beat of every scene: ``BACKPROP_FAST=1`` and ``=0`` decode to the
+    same frames, pixel for pixel."""
+    fast = decoded_frames(render_first_beat(name, tmp_path / "fast", "1"))
+    plain = decoded_frames(render_first_beat(name, tmp_path / "plain", "0"))
+    assert len(fast) == len(plain) >= 15
+    different = [
+        i for i, (a, b) in enumerate(zip(fast, plain, strict=True)) if not np.array_equal(a, b)
+    ]
+    assert different == [], f"{len(different)} of {len(fast)} frames differ, first {different[:5]}"
