@@ -272,6 +272,21 @@ def test_a_bad_backprop_fast_is_one_line_and_exit_2(
     assert capsys.readouterr().err == "backprop: error: BACKPROP_FAST: must be 0 or 1, got '2'\n"
 
 
+def test_a_lecture_passes_backprop_fast_on_to_its_renders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backprop_lecture import load_lecture, part_environment
+
+    (tmp_path / "a.py").write_text("")
+    lecture = tmp_path / "l.toml"
+    lecture.write_text('[[parts]]\nscene = "a.py"\n')
+    (part,) = load_lecture(lecture, cwd=tmp_path).parts
+    monkeypatch.setenv("BACKPROP_FAST", "0")
+    monkeypatch.setenv("BACKPROP_PRESET", "xor")
+    env = part_environment(part)
+    assert env["BACKPROP_FAST"] == "0" and "BACKPROP_PRESET" not in env
+
+
 # -- the same frames with and without the tuning -------------------------------------------
 
 FIRST_BEAT = {
