@@ -6,10 +6,7 @@ from manim import DOWN, LEFT, RIGHT, ManimColor, MathTex, Matrix, Square, VGroup
 
 from backprop_anim.numbers import NumberRegistry
 from backprop_anim.style import LEGEND, MATRIX_ENTRY_SIZE, MAX_BATCH, MAX_COLS, MAX_ROWS, SMALL_SIZE
-from backprop_anim.tuning import svgcache
 from backprop_explain.elide import Index, visible_indices
-
-svgcache.install()  # glyphs parsed once, ever (see svgcache)
 
 
 def shape_tex(rows: int, cols: int) -> str:

@@ -65,8 +65,12 @@ def manim_command(part: Part, quality: str, media_dir: Path) -> list[str]:
 
 
 def part_environment(part: Part) -> dict[str, str]:
-    """The process environment of a render: ours without ``BACKPROP_*``, plus the part's."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BACKPROP_")}
+    """The process environment of a render: ours without ``BACKPROP_*`` (but
+    ``BACKPROP_FAST``, which changes how a scene renders, not what it shows), plus the
+    part's."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("BACKPROP_") or k == "BACKPROP_FAST"
+    }
     env.update(part.env())
     return env
 

@@ -40,6 +40,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
         "BACKPROP_CONFIG",
         "BACKPROP_ITERATION",
         "BACKPROP_DECIMALS",
+        "BACKPROP_FAST",
     ):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from manim import DOWN, RIGHT, Square, VGroup, tempconfig
 
+from backprop_anim import tuning
 from backprop_anim.layout import (
     Layout,
     boxes_overlap,
@@ -144,6 +145,7 @@ def test_prewarm_gives_the_same_glyphs_as_manim_alone(tmp_path) -> None:  # type
     from manim import MathTex
 
     texts = ["-0.125", "3.500", r"\frac{\partial C}{\partial W^{(2)}}"]
+    assert tuning.enable()  # prewarm_tex is part of the tuning
     with tempconfig({"media_dir": str(tmp_path / "batch"), "verbosity": "WARNING"}):
         assert manim_expression("0.5")[1] == "align*"
         assert prewarm_tex(texts) == 3
