@@ -151,12 +151,12 @@ def _step(
         )
         for W, b, z, a, sp, d, dW, db, W_next, b_next in zip(
             *before,
-            g.zs,
-            g.activations[1:],
-            g.sigma_primes,
-            g.deltas,
-            g.nabla_w,
-            g.nabla_b,
+            g.z,
+            g.a[1:],
+            g.sigma_prime,
+            g.delta,
+            g.dW,
+            g.db,
             *after,
             strict=True,
         )
