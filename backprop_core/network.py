@@ -17,8 +17,11 @@ Notation (Nielsen, *Neural Networks and Deep Learning*, chapter 2), written down
   - BP4 ``∂C/∂W^(l) = (1/m) δ^(l) (a^(l-1))ᵀ``
 
   ``δ^(l)`` keeps one column per sample; the ``1/m`` of the batch mean appears in BP3/BP4.
-- Plain gradient descent: ``W ← W − η ∂C/∂W``, ``b ← b − η ∂C/∂b`` for every layer, all
-  from the same forward pass.
+- Gradient descent: ``W ← W − η ∂C/∂W``, ``b ← b − η ∂C/∂b`` for every layer, all from
+  the same forward pass. Without ``train.batch_size`` every step uses the whole data set
+  (full-batch gradient descent); with it, each step uses a mini-batch of ``m =
+  batch_size`` samples, shuffled each epoch (:func:`mini_batches`), and BP1–BP4 are the
+  same equations with the batch as the matrix's columns.
 
 Arrays are never updated in place, so a recorded ``W_next`` is the next iteration's ``W``
 (the same object, no copy): recording a trace costs references, not memory copies.
@@ -26,7 +29,7 @@ Arrays are never updated in place, so a recorded ``W_next`` is the next iteratio
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +43,49 @@ from backprop_core.losses import LOSSES
 Array = NDArray[np.float64]
 Parameters = tuple[list[Array], list[Array]]
 """``(weights, biases)``, one array per layer ``l = 1..L``."""
+Indices = NDArray[np.int64]
+
+
+@dataclass(frozen=True, eq=False)
+class Batch:
+    """The samples one step trains on: ``x`` is ``(n_0, m)``, ``y`` is ``(n_L, m)``."""
+
+    epoch: int
+    """The pass over the data this step belongs to, counted from 1."""
+    indices: Indices | None
+    """The columns of ``config.x`` the batch holds, in the order of its columns; ``None``
+    for the whole data set in its own order (full batch: ``x`` is ``config.x`` itself)."""
+    x: Array
+    y: Array
+
+
+def mini_batches(config: Config) -> Iterator[Batch]:
+    """The batch of every step ``k = 1..iterations``, in order.
+
+    Without ``batch_size``: the whole data set at every step, step ``k`` being epoch
+    ``k``. With ``batch_size = B`` over ``n`` training samples: one generator,
+    ``np.random.default_rng(shuffle_seed)``, draws ``order = rng.permutation(n)`` at the
+    start of each epoch; the epoch's steps take ``order[0:B]``, ``order[B:2B]``, ... for
+    ``n // B`` full batches, and the last ``n mod B`` samples of ``order`` sit that epoch
+    out, so every step has exactly ``B`` columns. ``iterations`` counts steps, not
+    epochs; a run stops in the middle of an epoch if that is where its count ends.
+    """
+    if config.batch_size is None:
+        for k in range(1, config.iterations + 1):
+            yield Batch(k, None, config.x, config.y)
+        return
+    rng = np.random.default_rng(config.shuffle_seed)
+    n, B = config.x.shape[1], config.batch_size
+    steps, epoch = 0, 0
+    while steps < config.iterations:
+        epoch += 1
+        order = rng.permutation(n)
+        for start in range(0, n // B * B, B):
+            if steps == config.iterations:
+                return
+            steps += 1
+            indices = order[start : start + B]
+            yield Batch(epoch, indices, config.x[:, indices], config.y[:, indices])
 
 
 @dataclass(frozen=True, eq=False)
@@ -156,28 +202,41 @@ def _check_parameters(params: Parameters, iteration: int, source: str) -> None:
 
 def train(
     config: Config,
-    on_step: Callable[[int, Gradients, Parameters, Parameters], None] | None = None,
+    on_step: Callable[[int, Batch, Gradients, Parameters, Parameters], None] | None = None,
     source: str = "config",
 ) -> Parameters:
-    """Plain gradient descent for ``config.iterations`` iterations over the whole batch.
+    """Gradient descent for ``config.iterations`` steps, one per batch of :func:`mini_batches`.
 
-    ``on_step(k, gradients, before, after)`` sees every iteration ``k = 1..iterations``
-    with the ``(weights, biases)`` before and after its update; the trace recorder
-    (:func:`backprop_core.trace.run`) is one such observer. Returns the final parameters.
+    ``on_step(k, batch, gradients, before, after)`` sees every step ``k = 1..iterations``
+    with its batch and the ``(weights, biases)`` before and after its update; the trace
+    recorder (:func:`backprop_core.trace.run`) is one such observer. Returns the final
+    parameters.
     """
     weights = list(config.weights)
     biases = list(config.biases)
     eta = config.learning_rate
     # Overflow is reported by check_finite as one clear error, not as NumPy warnings.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for k in range(1, config.iterations + 1):
-            g = backprop(config, weights, biases, config.x, config.y)
+        for k, batch in enumerate(mini_batches(config), start=1):
+            g = backprop(config, weights, biases, batch.x, batch.y)
             check_finite(g, k, source)
             # Gradient descent: p − η ∂C/∂p for every W and b, new arrays (see the module doc).
             new_weights = [W - eta * dW for W, dW in zip(weights, g.dW, strict=True)]
             new_biases = [b - eta * db for b, db in zip(biases, g.db, strict=True)]
             if on_step is not None:
-                on_step(k, g, (weights, biases), (new_weights, new_biases))
+                on_step(k, batch, g, (weights, biases), (new_weights, new_biases))
             weights, biases = new_weights, new_biases
     _check_parameters((weights, biases), config.iterations, source)
     return weights, biases
+
+
+def accuracy(
+    config: Config, weights: Sequence[Array], biases: Sequence[Array], x: Array, y: Array
+) -> float:
+    """The fraction of samples (columns) whose largest output is their target's class.
+
+    Meant for classification configs (:attr:`Config.is_classification`); ties go to the
+    first class, as ``np.argmax`` breaks them.
+    """
+    a = feedforward(config, weights, biases, x)
+    return float(np.mean(np.argmax(a, axis=0) == np.argmax(y, axis=0)))

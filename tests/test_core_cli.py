@@ -398,7 +398,7 @@ CASES = {
     ),
     "other version": (
         lambda p: ["show", other_version(p)],
-        ["v.json: version: is 99; this backprop-anim reads version 1"],
+        ["v.json: version: is 99; this backprop-anim reads versions 1 and 2"],
     ),
     "inconsistent shapes": (
         lambda p: ["show", bad_shapes(p)],
