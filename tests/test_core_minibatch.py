@@ -39,7 +39,7 @@ from backprop_core.trace import recorded_iterations, run
 
 FULL_BATCH_JSON_SHA256 = {
     # sha256 of the JSON trace of each preset, its iterations capped at 200, as the engine
-    # wrote it before mini-batches existed (commit 5ccd448). Four are also the bytes of
+    # wrote it before mini-batches existed (commit 2694473). Four are also the bytes of
     # a1ae47e; batch-demo (m = 3) and moons, circles, spirals (m = 200) differ from
     # a1ae47e in last bits since BP4 divides δ aᵀ by m after the product, as the chapter
     # writes it (m not a power of two).
