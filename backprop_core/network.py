@@ -47,48 +47,6 @@ Indices = NDArray[np.int64]
 
 
 @dataclass(frozen=True, eq=False)
-class Batch:
-    """The samples one step trains on: ``x`` is ``(n_0, m)``, ``y`` is ``(n_L, m)``."""
-
-    epoch: int
-    """The pass over the data this step belongs to, counted from 1."""
-    indices: Indices | None
-    """The columns of ``config.x`` the batch holds, in the order of its columns; ``None``
-    for the whole data set in its own order (full batch: ``x`` is ``config.x`` itself)."""
-    x: Array
-    y: Array
-
-
-def mini_batches(config: Config) -> Iterator[Batch]:
-    """The batch of every step ``k = 1..iterations``, in order.
-
-    Without ``batch_size``: the whole data set at every step, step ``k`` being epoch
-    ``k``. With ``batch_size = B`` over ``n`` training samples: one generator,
-    ``np.random.default_rng(shuffle_seed)``, draws ``order = rng.permutation(n)`` at the
-    start of each epoch; the epoch's steps take ``order[0:B]``, ``order[B:2B]``, ... for
-    ``n // B`` full batches, and the last ``n mod B`` samples of ``order`` sit that epoch
-    out, so every step has exactly ``B`` columns. ``iterations`` counts steps, not
-    epochs; a run stops in the middle of an epoch if that is where its count ends.
-    """
-    if config.batch_size is None:
-        for k in range(1, config.iterations + 1):
-            yield Batch(k, None, config.x, config.y)
-        return
-    rng = np.random.default_rng(config.shuffle_seed)
-    n, B = config.x.shape[1], config.batch_size
-    steps, epoch = 0, 0
-    while steps < config.iterations:
-        epoch += 1
-        order = rng.permutation(n)
-        for start in range(0, n // B * B, B):
-            if steps == config.iterations:
-                return
-            steps += 1
-            indices = order[start : start + B]
-            yield Batch(epoch, indices, config.x[:, indices], config.y[:, indices])
-
-
-@dataclass(frozen=True, eq=False)
 class Gradients:
     """Everything one forward and backward pass computes, named as in the trace.
 
@@ -198,6 +156,44 @@ def _check_parameters(params: Parameters, iteration: int, source: str) -> None:
                     f"iteration {iteration}, layer {l}: {name}",
                     "is not finite (training diverged); try a smaller train.learning_rate",
                 )
+
+
+@dataclass(frozen=True, eq=False)
+class Batch:
+    """The samples one step trains on: ``x`` is ``(n_0, m)``, ``y`` is ``(n_L, m)``."""
+
+    epoch: int
+    """The pass over the data this step belongs to, counted from 1."""
+    indices: Indices | None
+    """The columns of ``config.x`` the batch holds, in the order of its columns; ``None``
+    for the whole data set in its own order (full batch: ``x`` is ``config.x`` itself)."""
+    x: Array
+    y: Array
+
+
+def mini_batches(config: Config) -> Iterator[Batch]:
+    """The batch of every step ``k = 1..iterations``, in order.
+
+    Without ``batch_size``: the whole data set at every step, step ``k`` being epoch
+    ``k``. With ``batch_size = B`` over ``n`` training samples: one generator,
+    ``np.random.default_rng(shuffle_seed)``, draws ``order = rng.permutation(n)`` at the
+    start of each epoch; the epoch's steps take ``order[0:B]``, ``order[B:2B]``, ... for
+    ``n // B`` full batches, and the last ``n mod B`` samples of ``order`` sit that epoch
+    out, so every step has exactly ``B`` columns. ``iterations`` counts steps, not
+    epochs; a run stops in the middle of an epoch if that is where its count ends.
+    """
+    if config.batch_size is None:
+        for k in range(1, config.iterations + 1):
+            yield Batch(k, None, config.x, config.y)
+        return
+    rng = np.random.default_rng(config.shuffle_seed)
+    n, B = config.x.shape[1], config.batch_size
+    for k in range(config.iterations):
+        epoch, i = divmod(k, n // B)
+        if i == 0:
+            order = rng.permutation(n)
+        indices = order[i * B : (i + 1) * B]
+        yield Batch(epoch + 1, indices, config.x[:, indices], config.y[:, indices])
 
 
 def train(
