@@ -32,16 +32,18 @@ Array = NDArray[np.float64]
 
 PRESET_PACKAGE = "backprop_core.presets"
 
-# The keys of named data sets and of mini-batches, with their defaults. A config without
-# them is full-batch gradient descent on explicit or generated data.
-DATASET_KEYS = {"dataset": ..., "samples": DIGITS_SAMPLES, "test_fraction": 0.2, "seed": 0}
+# The keys of named data sets and of mini-batches, and their defaults. A config without
+# them is full-batch gradient descent on explicit or generated data (trace version 1).
+DATASET_KEYS = ("dataset", "samples", "test_fraction", "seed")
 """``[data]`` for a named data set: ``dataset = "digits"`` (the only one), ``samples``
-(a subset, drawn with ``seed``), ``test_fraction`` and ``seed`` of the split (see
+(a subset), and ``test_fraction`` and ``seed`` of the split (see
 :func:`backprop_core.datasets.digits`)."""
-BATCH_KEYS = {"batch_size": None, "shuffle_seed": 0}
+DATASET_DEFAULTS = {"samples": DIGITS_SAMPLES, "test_fraction": 0.2, "seed": 0}
+BATCH_KEYS = ("batch_size", "shuffle_seed")
 """``[train]`` for mini-batch gradient descent: ``batch_size`` samples per step (absent:
-the whole data set, in its order) and ``shuffle_seed``, the seed of the permutation
-drawn each epoch (see :func:`backprop_core.network.mini_batches`)."""
+the whole data set, in its order, at every step) and ``shuffle_seed``, the seed of the
+permutation drawn each epoch (see :func:`backprop_core.network.mini_batches`)."""
+BATCH_DEFAULTS = {"shuffle_seed": 0}
 DATASETS = ("digits",)
 
 
@@ -374,7 +376,7 @@ def _batching(r: _Reader, train: dict[str, Any], m: int) -> tuple[int | None, in
             "train.batch_size",
             f"must be between 1 and the number of training samples ({m}), got {batch_size}",
         )
-    return batch_size, r.integer(train, "train", "shuffle_seed", BATCH_KEYS["shuffle_seed"])
+    return batch_size, r.integer(train, "train", "shuffle_seed", BATCH_DEFAULTS["shuffle_seed"])
 
 
 def _dataset_spec(r: _Reader, dat: dict[str, Any], sizes: tuple[int, ...]) -> DatasetSpec:
@@ -387,13 +389,13 @@ def _dataset_spec(r: _Reader, dat: dict[str, Any], sizes: tuple[int, ...]) -> Da
     for other in ("x", "y", "generator", "noise"):
         if other in dat:
             raise r.fail(f"data.{other}", f"cannot be combined with data.dataset; remove {other}")
-    samples = r.integer(dat, "data", "samples", DATASET_KEYS["samples"])
+    samples = r.integer(dat, "data", "samples", DATASET_DEFAULTS["samples"])
     if not 2 <= samples <= DIGITS_SAMPLES:
         raise r.fail("data.samples", f"must be between 2 and {DIGITS_SAMPLES}, got {samples}")
-    test_fraction = r.number(dat, "data", "test_fraction", DATASET_KEYS["test_fraction"])
+    test_fraction = r.number(dat, "data", "test_fraction", DATASET_DEFAULTS["test_fraction"])
     if not 0 <= test_fraction < 1 or math.floor(test_fraction * samples) >= samples:
         raise r.fail("data.test_fraction", f"must be at least 0 and below 1, got {test_fraction!r}")
-    seed = r.integer(dat, "data", "seed", DATASET_KEYS["seed"])
+    seed = r.integer(dat, "data", "seed", DATASET_DEFAULTS["seed"])
     if sizes[0] != DIGITS_PIXELS or sizes[-1] != DIGITS_CLASSES:
         raise r.fail(
             "network.sizes",
