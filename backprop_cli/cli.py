@@ -20,7 +20,7 @@ from backprop_core import __version__
 from backprop_core.config import Config, load_config, load_preset, preset_names, preset_text
 from backprop_core.errors import BackpropError
 from backprop_core.gradcheck import TOLERANCE, check
-from backprop_core.io import load_trace, open_trace_writer
+from backprop_core.io import load_trace, open_trace_writer, step_accuracy
 from backprop_core.trace import LAYER_FIELDS, Step, recorded_iterations, run
 
 PROGRESS_THRESHOLD = 2000
@@ -138,6 +138,16 @@ def matrix_table(title: str, m: np.ndarray, decimals: int, limit: int = 8) -> Ta
     return table
 
 
+def accuracy_line(config: Config, step: Step) -> str:
+    """How many samples the step's weights classify right: training set, and test set."""
+    train, test = step_accuracy(config, step)
+    n = config.x.shape[1]
+    line = f"accuracy before the update: train {train:.1%} of {n} sample{'s' if n != 1 else ''}"
+    if test is not None and config.x_test is not None:
+        line += f", test {test:.1%} of {config.x_test.shape[1]}"
+    return line
+
+
 @cli.command("show")
 @click.argument("trace_path", metavar="TRACE", type=click.Path(path_type=Path))
 @click.option("--iteration", "-k", type=int, default=None, help="Iteration (default: the first).")
@@ -155,6 +165,8 @@ def show_cmd(trace_path: Path, iteration: int | None, decimals: int) -> None:
         f"[bold]{c.name}[/] iteration {k}: loss {step.loss:.{decimals}f} → "
         f"{step.loss_after:.{decimals}f} after the update (η = {c.learning_rate:g})"
     )
+    if c.is_classification:
+        console.print(accuracy_line(c, step), highlight=False)
     console.print(matrix_table("a^(0) = x", step.input, decimals))
     console.print(matrix_table("y", step.target, decimals))
     for l, layer in enumerate(step.layers, start=1):

@@ -74,9 +74,9 @@ def check(config: Config) -> CheckResult:
     g = backprop(config, weights, biases, config.x, config.y)
     nws, nbs = numerical_gradients(config, weights, biases)
     worst, where, count = 0.0, "none", 0
-    pairs = [(f"dW^({l + 1})", g.nabla_w[l], nws[l]) for l in range(len(weights))]
+    pairs = [(f"dW^({l + 1})", g.dW[l], nws[l]) for l in range(len(weights))]
     if config.bias:
-        pairs += [(f"db^({l + 1})", g.nabla_b[l], nbs[l]) for l in range(len(biases))]
+        pairs += [(f"db^({l + 1})", g.db[l], nbs[l]) for l in range(len(biases))]
     for name, analytic, numeric in pairs:
         err = relative_error(analytic, numeric)
         count += err.size

@@ -19,6 +19,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -27,7 +28,16 @@ from numpy.typing import NDArray
 
 from backprop_core.config import Config, parse_config
 from backprop_core.errors import BackpropError
-from backprop_core.trace import FORMAT, LAYER_FIELDS, VERSION, LayerRecord, Step, Trace
+from backprop_core.network import accuracy
+from backprop_core.trace import (
+    FORMAT,
+    LAYER_FIELDS,
+    VERSIONS,
+    LayerRecord,
+    Step,
+    Trace,
+    format_version,
+)
 from backprop_core.version import __version__
 
 Array = NDArray[np.float64]
@@ -96,7 +106,7 @@ def _header(config: Config, package_version: str) -> dict[str, Any]:
     """The fields that come before the steps, in the JSON document and in ``.npz`` meta."""
     return {
         "format": FORMAT,
-        "version": VERSION,
+        "version": format_version(config),
         "package_version": package_version,
         "seed": config.seed,
         "config": config.to_dict(),
@@ -104,8 +114,10 @@ def _header(config: Config, package_version: str) -> dict[str, Any]:
 
 
 def _step_to_dict(s: Step) -> dict[str, Any]:
+    batch = {} if s.batch is None else {"epoch": s.epoch, "batch": s.batch.tolist()}
     return {
         "iteration": s.iteration,
+        **batch,
         "loss": s.loss,
         "loss_after": s.loss_after,
         "input": s.input.tolist(),
@@ -194,7 +206,7 @@ class JsonTraceWriter(_Counting):
 
 def _stacked_keys(config: Config) -> dict[str, tuple[int, ...]]:
     """Every ``.npz`` array stacked per step, with one step's shape, in ``np.savez`` order."""
-    m = config.x.shape[1]
+    m = config.m
     n0, nL = config.sizes[0], config.sizes[-1]
     keys: dict[str, tuple[int, ...]] = {"input": (n0, m), "target": (nL, m), "grad_a": (nL, m)}
     per_layer = shapes(config, m)
@@ -233,6 +245,8 @@ class NpzTraceWriter(_Counting):
         self.iterations: list[int] = []
         self.loss: list[float] = []
         self.loss_after: list[float] = []
+        self.epochs: list[int] = []
+        self.batches: list[NDArray[np.int64]] = []
         self.dir = Path(tempfile.mkdtemp(prefix=".npz-parts.", dir=scratch))
         self.shapes = _stacked_keys(config)
         self.files: dict[str, IO[bytes]] = {}
@@ -255,6 +269,9 @@ class NpzTraceWriter(_Counting):
         self.iterations.append(step.iteration)
         self.loss.append(step.loss)
         self.loss_after.append(step.loss_after)
+        if step.batch is not None and step.epoch is not None:
+            self.epochs.append(step.epoch)
+            self.batches.append(step.batch)
         rows: dict[str, Array] = {"input": step.input, "target": step.target, "grad_a": step.grad_a}
         for i, layer in enumerate(step.layers):
             for f in LAYER_FIELDS:
@@ -273,6 +290,11 @@ class NpzTraceWriter(_Counting):
             "loss": np.array(self.loss, dtype=np.float64),
             "loss_after": np.array(self.loss_after, dtype=np.float64),
         }
+        if self.config.batch_size is not None:
+            small["epoch"] = np.array(self.epochs, dtype=np.int64)
+            small["batch"] = np.array(self.batches, dtype=np.int64).reshape(
+                len(self.batches), self.config.batch_size
+            )
         with zipfile.ZipFile(self.f, mode="w", compression=zipfile.ZIP_STORED) as archive:
             with archive.open("meta.npy", "w", force_zip64=True) as entry:
                 self._write_meta(entry)
@@ -312,24 +334,49 @@ class NpzTraceWriter(_Counting):
 
 
 def csv_header(config: Config) -> list[str | int | float]:
-    """The CSV header: losses and per-layer gradient norms."""
+    """The CSV header: losses, accuracy for classification, per-layer gradient norms."""
     header: list[str | int | float] = ["iteration", "loss", "loss_after"]
+    if config.is_classification:
+        header.append("train_accuracy")
+        if _has_test_set(config):
+            header.append("test_accuracy")
     for l in range(1, config.num_layers + 1):
         header += [f"dW{l}_norm", f"db{l}_norm"]
     return header
 
 
-def csv_row(s: Step) -> list[str | int | float]:
+def _has_test_set(config: Config) -> bool:
+    return config.x_test is not None and config.x_test.shape[1] > 0
+
+
+def step_accuracy(config: Config, s: Step) -> tuple[float, float | None]:
+    """The step's accuracy on the training set and on the test set (``None`` without one).
+
+    Measured with the step's ``W`` and ``b``, before its update, as its ``loss`` is.
+    """
+    weights = [r.W for r in s.layers]
+    biases = [r.b for r in s.layers]
+    train = accuracy(config, weights, biases, config.x, config.y)
+    if not _has_test_set(config):
+        return train, None
+    assert config.x_test is not None and config.y_test is not None
+    return train, accuracy(config, weights, biases, config.x_test, config.y_test)
+
+
+def csv_row(config: Config, s: Step) -> list[str | int | float]:
     """One recorded iteration's CSV row."""
     row: list[str | int | float] = [s.iteration, repr(s.loss), repr(s.loss_after)]
+    if config.is_classification:
+        train, test = step_accuracy(config, s)
+        row += [repr(train)] + ([] if test is None else [repr(test)])
     for r in s.layers:
         row += [repr(float(np.linalg.norm(r.dW))), repr(float(np.linalg.norm(r.db)))]
     return row
 
 
 def csv_rows(trace: Trace) -> list[list[str | int | float]]:
-    """Header and one row per recorded iteration: losses and per-layer gradient norms."""
-    return [csv_header(trace.config), *(csv_row(s) for s in trace.steps)]
+    """Header and one row per recorded iteration (see :func:`csv_header`)."""
+    return [csv_header(trace.config), *(csv_row(trace.config, s) for s in trace.steps)]
 
 
 class CsvTraceWriter(_Counting):
@@ -349,7 +396,7 @@ class CsvTraceWriter(_Counting):
 
     def add(self, step: Step) -> None:
         self._next()
-        self._write(csv_row(step))
+        self._write(csv_row(self.config, step))
 
     def finish(self, losses: Array) -> None:
         self._finish(losses)
@@ -482,18 +529,46 @@ class _Checker:
             raise self.fail("format", "not a backprop trace (expected a JSON object)")
         if doc.get("format") != FORMAT:
             raise self.fail("format", f"is {doc.get('format')!r}, expected {FORMAT!r}")
-        if doc.get("version") != VERSION:
+        version = doc.get("version")
+        if isinstance(version, bool) or version not in VERSIONS:
+            known = " and ".join(map(str, VERSIONS))
             raise self.fail(
                 "version",
-                f"is {doc.get('version')!r}; this backprop-anim reads version {VERSION}: "
+                f"is {version!r}; this backprop-anim reads versions {known}: "
                 "re-export the trace with this version",
             )
         if not isinstance(doc.get("config"), dict):
             raise self.fail("config", "missing or not an object")
         try:
-            return parse_config(doc["config"], source=self.source)
+            config = parse_config(doc["config"], source=self.source)
         except BackpropError as exc:
             raise self.fail(f"config.{exc.field}", exc.message) from None
+        if format_version(config) > version:
+            raise self.fail(
+                "version",
+                f"is {version}, but the config uses train.batch_size or data.dataset "
+                f"(version {format_version(config)}); the file is inconsistent, re-export it",
+            )
+        return config
+
+    def batch(self, s: dict[str, Any], where: str, config: Config) -> tuple[int, Any]:
+        """A mini-batch step's ``epoch`` and ``batch`` (indices into ``config.x``'s columns)."""
+        epoch = s.get("epoch")
+        if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 1:
+            raise self.fail(f"{where}.epoch", f"must be a whole number ≥ 1, got {epoch!r}")
+        raw = s.get("batch")
+        n = config.x.shape[1]
+        if (
+            not isinstance(raw, list)
+            or len(raw) != config.m
+            or not all(isinstance(i, int) and not isinstance(i, bool) and 0 <= i < n for i in raw)
+            or len(set(raw)) != len(raw)
+        ):
+            raise self.fail(
+                f"{where}.batch",
+                f"must list {config.m} distinct sample indices in 0..{n - 1} (train.batch_size)",
+            )
+        return epoch, np.array(raw, dtype=np.int64)
 
 
 def shapes(config: Config, m: int) -> dict[str, list[tuple[int, ...]]]:
@@ -517,7 +592,7 @@ def trace_from_dict(doc: Any, source: str) -> Trace:
     """Validate a JSON document and build the :class:`Trace` it describes."""
     c = _Checker(source)
     config = c.header(doc)
-    m = config.x.shape[1]
+    m = config.m
     expected = shapes(config, m)
     raw_steps = doc.get("steps")
     if not isinstance(raw_steps, list) or not raw_steps:
@@ -544,17 +619,28 @@ def trace_from_dict(doc: Any, source: str) -> Trace:
                 values[f] = c.array(layer[f], f"{where}.layers[{l}].{f}", expected[f][l])
             layers.append(LayerRecord(**values))
         n0, nL = config.sizes[0], config.sizes[-1]
-        steps.append(
-            Step(
-                iteration=it,
-                loss=c.number(s.get("loss"), f"{where}.loss"),
-                loss_after=c.number(s.get("loss_after"), f"{where}.loss_after"),
-                input=c.array(s.get("input"), f"{where}.input", (n0, m)),
-                target=c.array(s.get("target"), f"{where}.target", (nL, m)),
-                grad_a=c.array(s.get("grad_a"), f"{where}.grad_a", (nL, m)),
-                layers=tuple(layers),
-            )
+        step = Step(
+            iteration=it,
+            loss=c.number(s.get("loss"), f"{where}.loss"),
+            loss_after=c.number(s.get("loss_after"), f"{where}.loss_after"),
+            input=c.array(s.get("input"), f"{where}.input", (n0, m)),
+            target=c.array(s.get("target"), f"{where}.target", (nL, m)),
+            grad_a=c.array(s.get("grad_a"), f"{where}.grad_a", (nL, m)),
+            layers=tuple(layers),
         )
+        if config.batch_size is not None:
+            epoch, batch = c.batch(s, where, config)
+            for name, array, data in (
+                ("input", step.input, config.x),
+                ("target", step.target, config.y),
+            ):
+                if not np.array_equal(array, data[:, batch]):
+                    raise c.fail(
+                        f"{where}.{name}",
+                        "is not the columns `batch` of the config's data; re-export the trace",
+                    )
+            step = replace(step, epoch=epoch, batch=batch)
+        steps.append(step)
     iterations = [s.iteration for s in steps]
     if iterations != sorted(set(iterations)):
         raise c.fail("steps", "iterations must be increasing and distinct")
@@ -566,7 +652,6 @@ def trace_from_dict(doc: Any, source: str) -> Trace:
         config=config,
         steps=tuple(steps),
         package_version=str(doc.get("package_version", "")),
-        version=VERSION,
         losses=losses_arr,
     )
 
@@ -601,10 +686,16 @@ def _npz_to_dict(arrays: Any, source: str) -> dict[str, Any]:
     ]:
         if len(arr) != len(iterations):
             raise c.fail(key, f"has {len(arr)} entries for {len(iterations)} iterations")
+    # Mini-batch traces (version 2) also stack each step's epoch and batch indices.
+    batches = {k: get(k) for k in ("epoch", "batch") if k in arrays.files}
+    for key, arr in batches.items():
+        if len(arr) != len(iterations):
+            raise c.fail(key, f"has {len(arr)} entries for {len(iterations)} iterations")
     doc["losses"] = get("losses").tolist()
     doc["steps"] = [
         {
             "iteration": int(it),
+            **{k: v[i].tolist() for k, v in batches.items()},
             **{k: (float(v[i]) if v.ndim == 1 else v[i]) for k, v in stacked.items()},
             "layers": [{f: per_layer[(l, f)][i] for f in LAYER_FIELDS} for l in range(L)],
         }
