@@ -28,7 +28,7 @@ class TraceMatrix(Matrix):
     numbers
         The registry of the scene (it knows the trace, the step and the precision).
     name
-        The quantity's name in :mod:`backprop_explain.explain` (``"W2"``, ``"d1"``, ``"a0"``).
+        The quantity's name in :mod:`backprop_explain.explain` (``"W2"``, ``"delta1"``, ``"a0"``).
     color
         The quantity's colour from :mod:`backprop_anim.style`.
     transpose
@@ -62,7 +62,7 @@ class TraceMatrix(Matrix):
         if transpose:
             value = value.T
         self.true_shape: tuple[int, int] = (int(value.shape[0]), int(value.shape[1]))
-        batch_like = name.rstrip("0123456789") in ("z", "a", "sp", "d", "y", "ga")
+        batch_like = name.rstrip("0123456789") in ("z", "a", "sigma_prime", "delta", "y", "grad_a")
         default_cols = MAX_BATCH if batch_like and not transpose else MAX_COLS
         self.row_indices: list[Index] = visible_indices(value.shape[0], max_rows or MAX_ROWS)
         self.col_indices: list[Index] = visible_indices(value.shape[1], max_cols or default_cols)

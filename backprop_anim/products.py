@@ -72,8 +72,8 @@ def dot_expression(
     The full sum over all ``n_inner`` terms, even when the line on screen elides some,
     so the number shown is the true entry.
 
-    >>> dot_expression("W2", "d2", 0, 0, 2, left_t=True)
-    'W2[0,0]*d2[0,0]+W2[1,0]*d2[1,0]'
+    >>> dot_expression("W2", "delta2", 0, 0, 2, left_t=True)
+    'W2[0,0]*delta2[0,0]+W2[1,0]*delta2[1,0]'
     """
     terms = []
     for k in range(n_inner):

@@ -332,8 +332,8 @@ def build(
     if softmax and c.loss == "cross_entropy":
         bp1.eq(f"\\delta^{{({L})}} = \\nabla_a C_x \\odot \\ldots = a^{{({L})}} - y")
         bp1_cols = [
-            ("$\\nabla_a C_x$", "\\nabla_a C_x", _at("ga"), True),
-            (f"$\\delta^{{({L})}}_j$", f"\\delta^{{({L})}}", _at(f"d{L}"), True),
+            ("$\\nabla_a C_x$", "\\nabla_a C_x", _at("grad_a"), True),
+            (f"$\\delta^{{({L})}}_j$", f"\\delta^{{({L})}}", _at(f"delta{L}"), True),
         ]
         bp1.note(
             "With softmax and cross-entropy the Jacobian of the softmax and the gradient of "
@@ -346,14 +346,14 @@ def build(
             f"\\nabla_a C_x = {grad}"
         )
         bp1_cols = [
-            ("$\\nabla_a C_x$", "\\nabla_a C_x", _at("ga"), True),
+            ("$\\nabla_a C_x$", "\\nabla_a C_x", _at("grad_a"), True),
             (
                 f"$\\sigma'(z^{{({L})}}_j)$",
                 f"\\sigma'(z^{{({L})}})",
-                _at(f"sp{L}"),
+                _at(f"sigma_prime{L}"),
                 True,
             ),
-            (f"$\\delta^{{({L})}}_j$", f"\\delta^{{({L})}}", _at(f"d{L}"), True),
+            (f"$\\delta^{{({L})}}_j$", f"\\delta^{{({L})}}", _at(f"delta{L}"), True),
         ]
     bp1.blocks += B.vectors(f"Layer {L}", bp1_cols, n[L])
     sections.append(bp1)
@@ -369,7 +369,7 @@ def build(
             back = f"(W^{{({l + 1})}})^{{\\mathsf T}}\\delta^{{({l + 1})}}"
 
             def wt_delta(j: int, i: int, l: int = l) -> str:
-                return "+".join(f"W{l + 1}[{k},{j}]*d{l + 1}[{k},{i}]" for k in range(n[l + 1]))
+                return "+".join(f"W{l + 1}[{k},{j}]*delta{l + 1}[{k},{i}]" for k in range(n[l + 1]))
 
             bp2.blocks += B.vectors(
                 f"Layer {l}",
@@ -378,13 +378,13 @@ def build(
                     (
                         f"$\\sigma'(z^{{({l})}}_j)$",
                         f"\\sigma'(z^{{({l})}})",
-                        _at(f"sp{l}"),
+                        _at(f"sigma_prime{l}"),
                         True,
                     ),
                     (
                         f"$\\delta^{{({l})}}_j$",
                         f"\\delta^{{({l})}}",
-                        _at(f"d{l}"),
+                        _at(f"delta{l}"),
                         True,
                     ),
                 ],
@@ -436,7 +436,7 @@ def build(
         update.blocks.append(
             B.matrix(
                 f"New weights $W^{{({l})}}$ (${_shape(n[l], n[l - 1])}$)",
-                _at(f"Wnext{l}"),
+                _at(f"W_next{l}"),
                 (n[l], n[l - 1]),
                 answer=True,
             )
@@ -445,7 +445,7 @@ def build(
             update.blocks.append(
                 Table(
                     f"New biases $b^{{({l})}}$ (${_shape(n[l], 1)}$)",
-                    *_columns(B, [(f"$b^{{({l})}}_j$", _col0(f"bnext{l}"), True)], n[l]),
+                    *_columns(B, [(f"$b^{{({l})}}_j$", _col0(f"b_next{l}"), True)], n[l]),
                 )
             )
     update.blocks.append(

@@ -66,12 +66,12 @@ LOSS_FACTOR = {"sse": "2", "mse": "2", "half_sse": ""}
 FACTORS = (
     # (TeX of the factor, TeX of its value, trace expression, ChainFactors field, graph edge)
     (r"\frac{\partial z^{(L-1)}}{\partial w^{(L-1)}}", "a^{(L-2)}", "a0[0,0]", "a0", ("w1", "z1")),
-    (r"\frac{\partial a^{(L-1)}}{\partial z^{(L-1)}}", r"\sigma'(z^{(L-1)})", "sp1[0,0]",
+    (r"\frac{\partial a^{(L-1)}}{\partial z^{(L-1)}}", r"\sigma'(z^{(L-1)})", "sigma_prime1[0,0]",
      "sigma_prime1", ("z1", "a1")),
     (r"\frac{\partial z^{(L)}}{\partial a^{(L-1)}}", "w^{(L)}", "W2[0,0]", "w2", ("a1", "z2")),
-    (r"\frac{\partial a^{(L)}}{\partial z^{(L)}}", r"\sigma'(z^{(L)})", "sp2[0,0]",
+    (r"\frac{\partial a^{(L)}}{\partial z^{(L)}}", r"\sigma'(z^{(L)})", "sigma_prime2[0,0]",
      "sigma_prime2", ("z2", "a2")),
-    (r"\frac{\partial C}{\partial a^{(L)}}", "{factor}(a^{(L)} - y)", "ga[0,0]", "grad_a",
+    (r"\frac{\partial C}{\partial a^{(L)}}", "{factor}(a^{(L)} - y)", "grad_a[0,0]", "grad_a",
      ("a2", "C")),
 )  # fmt: skip
 """The chain rule for ``∂C/∂w^(L-1)``, factor by factor, and where each lives."""
@@ -493,11 +493,11 @@ class ChainScene(StoryScene):
         scalar = VGroup(
             Formula((r"\delta^{(L)}", style.DELTA_COLOR), "=", self.factor, r"(a^{(L)} - y)",
                     r"\,", (r"\sigma'(z^{(L)})", style.SIGMA_PRIME_COLOR), "=",
-                    self.num("d2[0,0]", style.DELTA_COLOR), font_size=size),
+                    self.num("delta2[0,0]", style.DELTA_COLOR), font_size=size),
             Formula((r"\delta^{(L-1)}", style.DELTA_COLOR), "=", ("w^{(L)}", style.WEIGHT_COLOR),
                     (r"\delta^{(L)}", style.DELTA_COLOR), r"\,",
                     (r"\sigma'(z^{(L-1)})", style.SIGMA_PRIME_COLOR), "=",
-                    self.num("d1[0,0]", style.DELTA_COLOR), font_size=size),
+                    self.num("delta1[0,0]", style.DELTA_COLOR), font_size=size),
             Formula((r"\frac{\partial C}{\partial w^{(L-1)}}", style.GRADIENT_COLOR), "=",
                     (r"\delta^{(L-1)}", style.DELTA_COLOR), ("a^{(L-2)}", style.ACTIVATION_COLOR),
                     "=", self.num("dW1[0,0]", style.GRADIENT_COLOR), font_size=size),

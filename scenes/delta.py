@@ -690,15 +690,17 @@ class BackpropInMatrixForm(TraceScene):
         )
         self._entrywise(
             formula,
-            self.matrix("ga", style.GRADIENT_COLOR, r"\nabla_a C"),
+            self.matrix("grad_a", style.GRADIENT_COLOR, r"\nabla_a C"),
             r"\odot",
-            self.matrix(f"sp{L}", style.SIGMA_PRIME_COLOR, rf"\sigma'({self.sym('z', L)})"),
-            self.matrix(f"d{L}", style.DELTA_COLOR, self.sym(r"\delta", L)),
+            self.matrix(
+                f"sigma_prime{L}", style.SIGMA_PRIME_COLOR, rf"\sigma'({self.sym('z', L)})"
+            ),
+            self.matrix(f"delta{L}", style.DELTA_COLOR, self.sym(r"\delta", L)),
             {
-                "left": "ga[{i},{s}]",
+                "left": "grad_a[{i},{s}]",
                 "op": r"\cdot",
-                "right": f"sp{L}[{{i}},{{s}}]",
-                "result": f"d{L}[{{i}},{{s}}]",
+                "right": f"sigma_prime{L}[{{i}},{{s}}]",
+                "result": f"delta{L}[{{i}},{{s}}]",
             },
             "bp1",
             note,
@@ -715,12 +717,12 @@ class BackpropInMatrixForm(TraceScene):
             self.matrix(f"a{L}", style.ACTIVATION_COLOR, self.sym("a", L)),
             "-",
             self.matrix("y", style.TARGET_COLOR, "Y" if self.m > 1 else "y"),
-            self.matrix(f"d{L}", style.DELTA_COLOR, self.sym(r"\delta", L)),
+            self.matrix(f"delta{L}", style.DELTA_COLOR, self.sym(r"\delta", L)),
             {
                 "left": f"a{L}[{{i}},{{s}}]",
                 "op": "-",
                 "right": "y[{i},{s}]",
-                "result": f"d{L}[{{i}},{{s}}]",
+                "result": f"delta{L}[{{i}},{{s}}]",
             },
             "bp1",
         )
@@ -732,8 +734,8 @@ class BackpropInMatrixForm(TraceScene):
             rf"\delta^{{({L})}} = J^T \nabla_a C,\qquad J = \mathrm{{diag}}(a) - a a^T,"
             rf"\quad \nabla_a C = {grad}"
         )
-        g_g, _ = self.matrix("ga", style.GRADIENT_COLOR, r"\nabla_a C")
-        d_g, _ = self.matrix(f"d{L}", style.DELTA_COLOR, self.sym(r"\delta", L))
+        g_g, _ = self.matrix("grad_a", style.GRADIENT_COLOR, r"\nabla_a C")
+        d_g, _ = self.matrix(f"delta{L}", style.DELTA_COLOR, self.sym(r"\delta", L))
         arrow = MathTex(r"\xrightarrow{\ J^T\ }", font_size=style.BODY_SIZE + 8)
         row = VGroup(g_g, arrow, d_g).arrange(RIGHT, buff=0.5)
         body = VGroup(formula, row).arrange(DOWN, buff=0.6)
@@ -783,9 +785,11 @@ class BackpropInMatrixForm(TraceScene):
         WT_g, WT = self.matrix(
             f"W{l + 1}", style.WEIGHT_COLOR, f"(W^{{({l + 1})}})^T", transpose=True
         )
-        dn_g, dn = self.matrix(f"d{l + 1}", style.DELTA_COLOR, self.sym(r"\delta", l + 1))
-        sp_g, sp = self.matrix(f"sp{l}", style.SIGMA_PRIME_COLOR, rf"\sigma'({self.sym('z', l)})")
-        d_g, d = self.matrix(f"d{l}", style.DELTA_COLOR, self.sym(r"\delta", l))
+        dn_g, dn = self.matrix(f"delta{l + 1}", style.DELTA_COLOR, self.sym(r"\delta", l + 1))
+        sp_g, sp = self.matrix(
+            f"sigma_prime{l}", style.SIGMA_PRIME_COLOR, rf"\sigma'({self.sym('z', l)})"
+        )
+        d_g, d = self.matrix(f"delta{l}", style.DELTA_COLOR, self.sym(r"\delta", l))
         row = VGroup(WT_g, dn_g, self.op(r"\odot"), sp_g, self.op("="), d_g)
         row.arrange(RIGHT, buff=0.3)
         f = ACTIVATIONS[self.activation(l)]
@@ -794,7 +798,7 @@ class BackpropInMatrixForm(TraceScene):
             rf" \odot \sigma'(z^{{({l})}}),\qquad \sigma'(z) = {f.prime_latex}"
         )
         pairs = row_column_pairs(k, s, n_next)
-        sum_expr = dot_expression(f"W{l + 1}", f"d{l + 1}", k, s, n_next, left_t=True)
+        sum_expr = dot_expression(f"W{l + 1}", f"delta{l + 1}", k, s, n_next, left_t=True)
         sample = f",{s}" if self.m > 1 else ""
         terms: list[Token] = [
             rf"\big((W^{{({l + 1})}})^T \delta^{{({l + 1})}}\big)_{{{k}{sample}}} ="
@@ -809,7 +813,7 @@ class BackpropInMatrixForm(TraceScene):
             terms += [
                 Num(f"W{l + 1}[{j},{k}]", style.WEIGHT_COLOR, wrap=True),
                 r"\cdot",
-                Num(f"d{l + 1}[{j},{s}]", style.DELTA_COLOR, wrap=True),
+                Num(f"delta{l + 1}[{j},{s}]", style.DELTA_COLOR, wrap=True),
             ]
         terms += ["=", Num(sum_expr)]
         line1 = TokenLine(self.numbers, terms)
@@ -818,9 +822,9 @@ class BackpropInMatrixForm(TraceScene):
             [
                 Num(sum_expr, wrap=True),
                 r"\cdot",
-                Num(f"sp{l}[{k},{s}]", style.SIGMA_PRIME_COLOR, wrap=True),
+                Num(f"sigma_prime{l}[{k},{s}]", style.SIGMA_PRIME_COLOR, wrap=True),
                 "=",
-                Num(f"d{l}[{k},{s}]", style.DELTA_COLOR),
+                Num(f"delta{l}[{k},{s}]", style.DELTA_COLOR),
             ],
         )
         lines = VGroup(line1, line2).arrange(DOWN, buff=0.3)
@@ -963,7 +967,7 @@ class BackpropInMatrixForm(TraceScene):
             rf"\frac{{1}}{{m}}\sum_x \delta^{{({l})}}_x" if batch else rf"\delta^{{({l})}}"
         )
         formula = self.tex(bp4 + (bp3 if self.has_bias else ""))
-        delta = TraceMatrix(self.numbers, f"d{l}", style.DELTA_COLOR)
+        delta = TraceMatrix(self.numbers, f"delta{l}", style.DELTA_COLOR)
         aT = TraceMatrix(
             self.numbers,
             f"a{l - 1}",
@@ -1022,7 +1026,7 @@ class BackpropInMatrixForm(TraceScene):
                 tokens.append(r"\cdots")
                 continue
             tokens += [
-                Num(f"d{l}[{j},{s}]", style.DELTA_COLOR, wrap=True),
+                Num(f"delta{l}[{j},{s}]", style.DELTA_COLOR, wrap=True),
                 r"\cdot",
                 Num(f"a{l - 1}[{k},{s}]", self.act_color(l - 1), wrap=True),
             ]
@@ -1153,7 +1157,7 @@ class BackpropInMatrixForm(TraceScene):
                 r"\cdot",
                 Num(f"dW{l}[{j},{k}]", style.GRADIENT_COLOR, wrap=True),
                 "=",
-                Num(f"Wnext{l}[{j},{k}]", style.WEIGHT_COLOR),
+                Num(f"W_next{l}[{j},{k}]", style.WEIGHT_COLOR),
             ],
         )
         body = VGroup(formula, mats, line).arrange(DOWN, buff=0.45)
@@ -1250,12 +1254,12 @@ class BackpropInMatrixForm(TraceScene):
             return VGroup(*groups).arrange(RIGHT, buff=0.4)
 
         cells = [
-            (bp1, mats([(f"d{L}", style.DELTA_COLOR, self.sym(r"\delta", L))])),
+            (bp1, mats([(f"delta{L}", style.DELTA_COLOR, self.sym(r"\delta", L))])),
             (
                 bp2,
                 mats(
                     [
-                        (f"d{l}", style.DELTA_COLOR, self.sym(r"\delta", l))
+                        (f"delta{l}", style.DELTA_COLOR, self.sym(r"\delta", l))
                         for l in range(L - 1, 0, -1)
                     ][:3]
                 )

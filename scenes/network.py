@@ -325,7 +325,7 @@ class NetworkScene(TraceScene):
         for j in self.diagram.shown_neurons(l):
             neuron = self.diagram.get_neuron(l, j)
             label = self.numbers.tex(
-                f"d{l}[{j},0]", font_size=DELTA_FONT * self.diagram_scale, color=DELTA_COLOR
+                f"delta{l}[{j},0]", font_size=DELTA_FONT * self.diagram_scale, color=DELTA_COLOR
             )
             label.next_to(neuron, DOWN, buff=0.04)
             self.deltas[(l, j)] = label
@@ -423,7 +423,7 @@ class NetworkScene(TraceScene):
         if m == 1:
             return self._product_line(
                 [(d_j, DELTA_COLOR), (a_k, a_color)],
-                [(f"d{l}[{j},0]", DELTA_COLOR), (f"a{l - 1}[{k},0]", a_color)],
+                [(f"delta{l}[{j},0]", DELTA_COLOR), (f"a{l - 1}[{k},0]", a_color)],
                 f"dW{l}[{j},{k}]",
                 GRADIENT_COLOR,
                 lhs=[(dw, GRADIENT_COLOR)],
@@ -449,7 +449,7 @@ class NetworkScene(TraceScene):
             MathTex(r"\times", font_size=size),
             self._paren(f"dW{l}[{j},{k}]", GRADIENT_COLOR),
             MathTex("=", font_size=size),
-            self.numbers.tex(f"Wnext{l}[{j},{k}]", font_size=size, color=WEIGHT_COLOR),
+            self.numbers.tex(f"W_next{l}[{j},{k}]", font_size=size, color=WEIGHT_COLOR),
         ).arrange(RIGHT, buff=0.1)
         line[0][0].set_color(WEIGHT_COLOR)
         line[0][2].set_color(WEIGHT_COLOR)

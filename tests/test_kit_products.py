@@ -58,7 +58,7 @@ def test_dot_expression_is_the_full_sum_and_equals_the_trace() -> None:
     )
     # BP2: ((W^(2))^T δ^(2))_k ⊙ σ'_k = δ^(1)_k, for every k.
     for k in range(3):
-        wtd = evaluate(trace, step, dot_expression("W2", "d2", k, 0, 2, left_t=True))
+        wtd = evaluate(trace, step, dot_expression("W2", "delta2", k, 0, 2, left_t=True))
         assert wtd * float(step.layers[0].sigma_prime[k, 0]) == pytest.approx(
             float(step.layers[0].delta[k, 0])
         )
