@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from manim import DOWN, LEFT, RIGHT, ManimColor, MathTex, Matrix, Square, VGroup
 
-from backprop_anim.numbers import NumberRegistry
+from backprop_anim.numbers import NumberRegistry, entry_source
 from backprop_anim.style import LEGEND, MATRIX_ENTRY_SIZE, MAX_BATCH, MAX_COLS, MAX_ROWS, SMALL_SIZE
 from backprop_anim.tuning import svgcache
 from backprop_explain.elide import Index, visible_indices
@@ -87,7 +87,12 @@ class TraceMatrix(Matrix):
                     continue
                 mob = self.get_rows()[r][c]
                 self._entry_at[(i, j)] = mob
-                numbers.register(self._expression(i, j, numbers), mob)
+                ti, tj = (j, i) if transpose else (i, j)
+                numbers.register(
+                    self._expression(i, j, numbers),
+                    mob,
+                    source=entry_source(name, ti, tj),
+                )
 
     def _cell(self, i: Index, j: Index, numbers: NumberRegistry) -> str:
         if i is None and j is None:

@@ -29,6 +29,7 @@ from backprop_core.errors import BackpropError
 from backprop_core.io import write_atomically
 from backprop_core.losses import LOSSES, SOFTMAX_CROSS_ENTROPY_LATEX
 from backprop_core.trace import Step, Trace
+from backprop_explain import equations
 from backprop_explain.explain import evaluate
 from backprop_explain.format import fmt
 
@@ -330,7 +331,7 @@ def build(
     softmax = c.activations[-1] == "softmax"
     bp1 = Section("Output error (BP1)")
     if softmax and c.loss == "cross_entropy":
-        bp1.eq(f"\\delta^{{({L})}} = \\nabla_a C_x \\odot \\ldots = a^{{({L})}} - y")
+        bp1.eq(equations.bp1(L, "softmax_ce"))
         bp1_cols = [
             ("$\\nabla_a C_x$", "\\nabla_a C_x", _at("grad_a"), True),
             (f"$\\delta^{{({L})}}_j$", f"\\delta^{{({L})}}", _at(f"delta{L}"), True),
@@ -341,10 +342,7 @@ def build(
         )
     else:
         grad = LOSSES[c.loss].gradient_latex
-        bp1.eq(
-            f"\\delta^{{({L})}} = \\nabla_a C_x \\odot \\sigma'(z^{{({L})}}),\\quad "
-            f"\\nabla_a C_x = {grad}"
-        )
+        bp1.eq(equations.bp1(L, grad="\\nabla_a C_x") + f",\\quad \\nabla_a C_x = {grad}")
         bp1_cols = [
             ("$\\nabla_a C_x$", "\\nabla_a C_x", _at("grad_a"), True),
             (
@@ -362,11 +360,8 @@ def build(
     if L > 1:
         bp2 = Section("Backpropagate the error (BP2)")
         for l in range(L - 1, 0, -1):
-            bp2.eq(
-                f"\\delta^{{({l})}} = \\left(W^{{({l + 1})}}\\right)^{{\\mathsf T}} "
-                f"\\delta^{{({l + 1})}} \\odot \\sigma'(z^{{({l})}})"
-            )
-            back = f"(W^{{({l + 1})}})^{{\\mathsf T}}\\delta^{{({l + 1})}}"
+            bp2.eq(equations.bp2(l))
+            back = equations.back_propagated(l)
 
             def wt_delta(j: int, i: int, l: int = l) -> str:
                 return "+".join(f"W{l + 1}[{k},{j}]*delta{l + 1}[{k},{i}]" for k in range(n[l + 1]))
@@ -394,11 +389,10 @@ def build(
 
     # --- BP3, BP4 ---------------------------------------------------------------------
     grads = Section("Gradients (BP3, BP4)")
-    mean = "\\frac{1}{m}\\sum_x " if m > 1 else ""
     over_m = "\\frac{1}{m}" if m > 1 else ""
     for l in range(1, L + 1):
         if bias:
-            grads.eq(f"\\frac{{\\partial C}}{{\\partial b^{{({l})}}}} = {mean}\\delta^{{({l})}}")
+            grads.eq(equations.bp3(l, batch=m > 1))
             header = f"$\\partial C/\\partial b^{{({l})}}_j$"
             grads.blocks.append(
                 Table(
@@ -406,10 +400,7 @@ def build(
                     *_columns(B, [(header, _col0(f"db{l}"), True)], n[l]),
                 )
             )
-        grads.eq(
-            f"\\frac{{\\partial C}}{{\\partial W^{{({l})}}}} = {over_m}\\delta^{{({l})}} "
-            f"\\left(a^{{({l - 1})}}\\right)^{{\\mathsf T}}"
-        )
+        grads.eq(equations.bp4(l, batch=m > 1))
         grads.blocks.append(
             B.matrix(
                 f"$\\partial C/\\partial W^{{({l})}}$ (${_shape(n[l], n[l - 1])}$), "
@@ -424,14 +415,7 @@ def build(
 
     # --- update -----------------------------------------------------------------------
     update = Section("Update")
-    update.eq(
-        "W^{(l)} \\leftarrow W^{(l)} - \\eta \\frac{\\partial C}{\\partial W^{(l)}}"
-        + (
-            ",\\quad b^{(l)} \\leftarrow b^{(l)} - \\eta \\frac{\\partial C}{\\partial b^{(l)}}"
-            if bias
-            else ""
-        )
-    )
+    update.eq(equations.update("W") + (",\\quad " + equations.update("b") if bias else ""))
     for l in range(1, L + 1):
         update.blocks.append(
             B.matrix(

@@ -43,7 +43,9 @@ from backprop_anim.diagram import NetworkDiagram
 from backprop_anim.formula import Formula
 from backprop_anim.plots import RunPlot
 from backprop_anim.story import StoryScene, require, significant_decimals, trimmed_decimals
+from backprop_explain import provenance
 from backprop_explain.elide import visible_indices
+from backprop_explain.provenance import Entry, Source
 from backprop_explain.question import sensitivities
 
 A_PREV = (r"a^{(L-1)}", style.ACTIVATION_COLOR)
@@ -63,6 +65,8 @@ LOSS_HALF = {"sse": "", "mse": "", "half_sse": r"\tfrac{1}{2}"}
 
 TABLE_ROWS = 20
 """Iterations listed in the table; longer runs are elided (first rows, ⋮, last row)."""
+PREDICTION = provenance.product(Entry("a", 0, (0, 0)), Entry("W_next", 1, (0, 0)))
+"""The network's output after an update, ``a^(L-1) · w``: the input times the new weight."""
 MATLAB_DIGITS = 5
 """MATLAB's short format: the question's output has five significant digits."""
 
@@ -118,19 +122,24 @@ class ScalarScene(StoryScene):
     # -- numbers -------------------------------------------------------------------------
     def num(
         self,
-        expression: str,
+        expression: str | Source,
         color: ManimColor = style.TEXT_COLOR,
         *,
         iteration: int | None = None,
         decimals: int | None = None,
         font_size: float = style.BODY_SIZE,
     ) -> MathTex:
-        """A registered number, trailing zeros trimmed unless ``decimals`` is given."""
+        """A registered number (a trace expression, or a source of
+        :mod:`~backprop_explain.provenance`), trailing zeros trimmed unless ``decimals``
+        is given."""
+        text = expression if isinstance(expression, str) else provenance.expression(expression)
         if decimals is None:
-            decimals = trimmed_decimals(
-                self.numbers.value(expression, iteration), self.numbers.decimals
-            )
-        return self.numbers.tex(expression, decimals, iteration, font_size=font_size, color=color)
+            decimals = trimmed_decimals(self.numbers.value(text, iteration), self.numbers.decimals)
+        if isinstance(expression, str):
+            return self.numbers.tex(text, decimals, iteration, font_size=font_size, color=color)
+        return self.numbers.tex_of(
+            expression, decimals, iteration, font_size=font_size, color=color
+        )
 
     def rate(self, font_size: float = style.BODY_SIZE) -> MathTex:
         """The learning rate ``R``, with at least its three significant digits."""
@@ -490,7 +499,7 @@ class ScalarScene(StoryScene):
             "result",
             f"After {k} iterations a(L-1) times w = {self.say('a0[0,0]')} times "
             f"{self.numbers.text('W_next1[0,0]', self.matlab_decimals(k), k)} = "
-            f"{self.numbers.text('a0[0,0]*W_next1[0,0]', iteration=k)}: "
+            f"{self.numbers.text(provenance.expression(PREDICTION), iteration=k)}: "
             f"the wanted {self.say('y[0,0]')}.",
         )
         self.clear_all()
@@ -512,7 +521,7 @@ class ScalarScene(StoryScene):
         in_value = self.num("a0[0,0]", style.ACTIVATION_COLOR)
         in_value.next_to(net.get_neuron(0, 0), DOWN, buff=0.2)
         out_value = self.num(
-            "a0[0,0]*W_next1[0,0]", style.ACTIVATION_COLOR, iteration=k,
+            PREDICTION, style.ACTIVATION_COLOR, iteration=k,
             decimals=self.numbers.decimals,
         )  # fmt: skip
         out_value.next_to(net.get_neuron(1, 0), DOWN, buff=0.2)
@@ -522,7 +531,7 @@ class ScalarScene(StoryScene):
             self.num("a0[0,0]", style.ACTIVATION_COLOR), r"\times",
             self.num("W_next1[0,0]", style.WEIGHT_COLOR, iteration=k,
                      decimals=self.matlab_decimals(k)),
-            "=", self.num("a0[0,0]*W_next1[0,0]", style.ACTIVATION_COLOR, iteration=k,
+            "=", self.num(PREDICTION, style.ACTIVATION_COLOR, iteration=k,
                           decimals=self.numbers.decimals),
             r"\approx", self.num("y[0,0]", style.TARGET_COLOR), "=", Y,
         )  # fmt: skip
