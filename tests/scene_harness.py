@@ -239,18 +239,22 @@ def check_line(numbers: NumberRegistry, line: LineRecord, claimed: dict[int, flo
         )
 
 
-def assert_numbers_match_trace(scene: TraceScene) -> int:
+def assert_registry_matches_trace(numbers: NumberRegistry) -> int:
     """Every registered number equals the trace at its precision, and every product line
     adds up to the trace's entry; returns how many numbers were checked."""
-    numbers = scene.numbers
     shown = numbers.shown
-    assert shown, "the scene registered no numbers"
+    assert shown, "no number was registered"
     for s in shown:
-        check_number(scene.trace, s, numbers.defined)
+        check_number(numbers.trace, s, numbers.defined)
     claimed: dict[int, float] = {}
     for line in numbers.lines:
         check_line(numbers, line, claimed)
     return len(shown)
+
+
+def assert_numbers_match_trace(scene: TraceScene) -> int:
+    """:func:`assert_registry_matches_trace` for everything ``scene`` showed."""
+    return assert_registry_matches_trace(scene.numbers)
 
 
 def assert_renders_at_ql(name: str, cls: str, tmp_path: Path, beats: int) -> None:
