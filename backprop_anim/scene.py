@@ -7,9 +7,10 @@ import ctypes
 import os
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
-from manim import Scene, config
+from manim import Scene, TexTemplate, config
 from manim.constants import RendererType
 
 from backprop_anim.inputs import SceneInputs, inputs_or_exit
@@ -86,6 +87,24 @@ def reuse_freed_memory() -> bool:
     )
 
 
+TEX_TEMPLATE = Path(__file__).with_name("tex_template.tex")
+"""The project's TeX template: article + preview, the small LaTeX install of ``run.sh``."""
+
+
+def use_project_tex_template() -> None:
+    """Typeset with :data:`TEX_TEMPLATE` unless this render chose a template of its own.
+
+    Manim's default template needs the ``standalone`` class, which the project does not
+    install; the repository's ``manim.cfg`` names ours, but outside the repository
+    ``manim render`` would fall back to manim's. A template from a ``manim.cfg``
+    (``tex_template_file``) or ``--tex_template`` wins. ``manim render`` restores its
+    config after every scene, so this lasts one scene's render.
+    """
+    if config.tex_template_file or config.tex_template != TexTemplate():
+        return
+    config.tex_template = TexTemplate.from_file(TEX_TEMPLATE)
+
+
 class TraceScene(Scene):
     """A scene that reads one trace (chosen by ``BACKPROP_*``) and narrates beats.
 
@@ -116,6 +135,7 @@ class TraceScene(Scene):
         reuse_freed_memory()
 
     def setup(self) -> None:
+        use_project_tex_template()
         # Load (and validate) the trace before any frame is written.
         self.inputs = inputs_or_exit(self.default_preset)
         self.numbers = NumberRegistry(self.inputs.trace, self.inputs.step, self.inputs.decimals)
