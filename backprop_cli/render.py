@@ -120,8 +120,8 @@ def check_inputs(
         raise BackpropError(
             source,
             "--iteration",
-            f"iteration {iteration} is not recorded; the trace has 1 to {cfg.iterations}"
-            f" every {cfg.every} (and the last)",
+            f"iteration {iteration} is not recorded; recorded: 1, {max(2, cfg.every)}, "
+            f"{2 * cfg.every if cfg.every > 1 else 3}, …, {cfg.iterations}",
         )
     return None, preset, config.resolve() if config is not None else None
 
