@@ -226,6 +226,7 @@ def run_render(request: Request) -> int:
         f"Rendering {what} of {request.scene} at {QUALITIES[request.quality]} ({inputs})",
         highlight=False,
         markup=False,
+        soft_wrap=True,
     )
     started = time.time()
     # manim's own progress bars (on a terminal) are the progress display.
