@@ -209,6 +209,7 @@ def test_render_command_closes_nothing_but_sets_media_dir_and_env(
     assert "-qm" in cmd and "--save_sections" in cmd
     assert cmd[cmd.index("--media_dir") + 1] == str(project / "media")
     assert ("--disable_caching" in cmd) == (not lec.MANIM_CACHE)
+    assert Path(cmd[cmd.index("--tex_template") + 1]) == lec.tex_template()  # any folder
     env = lec.part_environment(part)
     assert env["BACKPROP_DECIMALS"] == "1" and "BACKPROP_PRESET" not in env
 
