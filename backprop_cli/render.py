@@ -252,7 +252,8 @@ def run_render(request: Request) -> int:
             markup=False,
         )
         return 1
-    lines = [f"{request.kind.capitalize()}: {request.out}"]
+    label = {"video": "Video", "gif": "GIF", "still": "Still"}[request.kind]
+    lines = [f"{label}: {request.out}"]
     if request.kind != "still":
         from backprop_lecture.media import video_frames
 
