@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from manim import Scene
+from manim import Scene, TexTemplate, config
 
 from backprop_anim import tuning
 from backprop_anim.inputs import SceneInputs, fast_or_exit, inputs_or_exit
@@ -12,6 +13,24 @@ from backprop_anim.numbers import NumberRegistry
 
 WORDS_PER_SECOND = 2.6
 """Reading speed used to time a beat's subcaption when it has no explicit duration."""
+
+
+TEX_TEMPLATE = Path(__file__).with_name("tex_template.tex")
+"""The project's TeX template: article + preview, the small LaTeX install of ``run.sh``."""
+
+
+def use_project_tex_template() -> None:
+    """Typeset with :data:`TEX_TEMPLATE` unless this render chose a template of its own.
+
+    Manim's default template needs the ``standalone`` class, which the project does not
+    install; the repository's ``manim.cfg`` names ours, but outside the repository
+    ``manim render`` would fall back to manim's. A template from a ``manim.cfg``
+    (``tex_template_file``) or ``--tex_template`` wins. ``manim render`` restores its
+    config after every scene, so this lasts one scene's render.
+    """
+    if config.tex_template_file or config.tex_template != TexTemplate():
+        return
+    config.tex_template = TexTemplate.from_file(TEX_TEMPLATE)
 
 
 class TraceScene(Scene):
@@ -51,6 +70,7 @@ class TraceScene(Scene):
         super().__init__(renderer=renderer, **kwargs)
 
     def setup(self) -> None:
+        use_project_tex_template()
         # Load (and validate) the trace before any frame is written.
         self.inputs = inputs_or_exit(self.default_preset)
         self.numbers = NumberRegistry(self.inputs.trace, self.inputs.step, self.inputs.decimals)

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
+from backprop_cli.render import render_cmd
 from backprop_core import __version__
 from backprop_core.config import Config, load_config, load_preset, preset_names, preset_text
 from backprop_core.errors import BackpropError
@@ -60,6 +61,9 @@ def summary(config: Config, first_loss: float, last_loss: float, recorded: int, 
 @click.version_option(__version__, prog_name="backprop")
 def cli() -> None:
     """backprop-anim: backpropagation in matrix form, from a real training run."""
+
+
+cli.add_command(render_cmd)
 
 
 @cli.command("trace")
@@ -304,6 +308,12 @@ def handout_cmd(
     is_flag=True,
     help="Read the subtitles with espeak-ng into the video's audio track (a draft voice).",
 )
+@click.option(
+    "--allow-outside-scenes",
+    is_flag=True,
+    help="Run scene files outside the lecture file's folder (scenes are Python programs: "
+    "only for lecture files you trust).",
+)
 def lecture_cmd(
     lecture_file: Path | None,
     quality: str,
@@ -311,12 +321,13 @@ def lecture_cmd(
     out: Path,
     force: bool,
     narrate: bool,
+    allow_outside_scenes: bool,
 ) -> None:
     """Render a lecture's parts with manim and join them: video, subtitles, chapters,
     stills and a preview GIF. Without FILE, the default lecture."""
     import backprop_lecture as lec
 
-    lecture = lec.load_lecture(lecture_file)
+    lecture = lec.load_lecture(lecture_file, allow_outside_scenes=allow_outside_scenes)
     if narrate:
         from backprop_lecture.narration import check_espeak
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from backprop_core.errors import BackpropError
 from backprop_lecture.cache import (
     MANIM_CACHE,
     PartMedia,
@@ -43,6 +45,36 @@ class PartResult:
 _ANIMATION = re.compile(rb"Animation (\d+)")
 
 
+MAX_INFLIGHT_ENCODERS = 4
+"""The repository's ``manim.cfg`` setting (measured there), passed as a flag outside it."""
+
+
+def tex_template() -> Path:
+    """The project's TeX template (``backprop_anim/tex_template.tex``), found without
+    importing the kit: a small LaTeX install (article + preview, see ``run.sh``) instead
+    of manim's default ``standalone`` class, which the project does not install."""
+    spec = importlib.util.find_spec("backprop_anim")
+    if spec is None or not spec.submodule_search_locations:
+        raise BackpropError(None, None, "the scene kit backprop_anim is not installed")
+    return Path(next(iter(spec.submodule_search_locations))).resolve() / "tex_template.tex"
+
+
+def project_flags() -> list[str]:
+    """The project's manim settings as flags, so they apply wherever manim runs.
+
+    Flags win over every ``manim.cfg`` (manim reads the library's, then
+    ``~/.config/manim/manim.cfg``, then the working directory's, then the flags), so a
+    ``manim.cfg`` in the working directory still sets everything else: background
+    colour, codec, pixel format.
+    """
+    return [
+        "--tex_template",
+        str(tex_template()),
+        "--max-inflight-encoders",
+        str(MAX_INFLIGHT_ENCODERS),
+    ]
+
+
 def manim_command(part: Part, quality: str, media_dir: Path) -> list[str]:
     """The ``manim render`` command of one part (sections on, one media folder per part)."""
     cmd = [
@@ -51,6 +83,7 @@ def manim_command(part: Part, quality: str, media_dir: Path) -> list[str]:
         "manim",
         "render",
         f"-q{quality}",
+        *project_flags(),
         "--save_sections",
         "--media_dir",
         str(media_dir),
