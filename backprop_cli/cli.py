@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from backprop_cli.script import narration_options, say, script_cmd
+from backprop_cli.script import narration_options, prepare_plans, script_cmd
 from backprop_core import __version__
 from backprop_core.config import Config, load_config, load_preset, preset_names, preset_text
 from backprop_core.errors import BackpropError
@@ -303,13 +303,13 @@ def lecture_cmd(
     import backprop_lecture as lec
 
     lecture = lec.load_lecture(lecture_file)
+    plans = prepare_plans(lecture.parts, voice, script, out / ".cache")
     for name in lecture.skipped:
         err_console.print(f"note: scene {name!r} does not exist yet; left out", highlight=False)
     with lec.ProgressBoard(lecture, err_console) as board:
         result = lec.build_lecture(
-            lecture, out, quality, jobs, on_event=board.event, force=force, voice=voice,
-            script=script, note=say,
-        )  # fmt: skip
+            lecture, out, quality, jobs, on_event=board.event, force=force, plans=plans
+        )
     for line in lec.iter_outputs(result):
         console.print(line, highlight=False, markup=False)
     if result.failed:

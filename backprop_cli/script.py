@@ -3,7 +3,7 @@ that render (``backprop lecture``; :func:`narration_options` adds them to any co
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -54,6 +54,21 @@ def narration_options(command: F) -> F:
 
 def say(message: str) -> None:
     click.echo(f"note: {message}", err=True)
+
+
+def prepare_plans(
+    parts: Sequence[Any], voice: str | None, script: Path | None, cache: Path
+) -> dict[int, Any]:
+    """The parts' voice plans for ``--voice`` and ``--script`` (none without either), made
+    before anything renders: every bad input is a one-line error here."""
+    if voice is None and script is None:
+        return {}
+    from backprop_lecture.build import part_values
+    from backprop_lecture.voice import plan_summary, prepare_narration
+
+    plans = prepare_narration(parts, voice, script, cache, Path.cwd(), say, part_values)
+    say(plan_summary({str(i): p.voiced for i, p in plans.items()}))
+    return plans
 
 
 @click.command("script")

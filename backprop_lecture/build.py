@@ -7,13 +7,18 @@ import itertools
 import re
 import shutil
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from backprop_core.errors import BackpropError
-from backprop_lecture.cache import PartMedia, copy_atomically, write_text_atomically
+from backprop_lecture.cache import (
+    PartMedia,
+    PartNarration,
+    copy_atomically,
+    write_text_atomically,
+)
 from backprop_lecture.media import (
     PREVIEW_FPS,
     PREVIEW_SCENE,
@@ -210,13 +215,15 @@ def build_lecture(
     voice: str | None = None,
     script: Path | None = None,
     note: Callable[[str], None] = lambda s: None,
+    plans: Mapping[int, PartNarration] | None = None,
 ) -> LectureResult:
     """Render (or reuse) every part, then assemble the outputs; never raises for a failed
     part: failures are in the result, finished parts are kept in ``out/parts``.
 
     ``voice`` (a folder of recordings or ``"espeak"``) and ``script`` (an edited script)
     are prepared before anything renders (:func:`backprop_lecture.voice.prepare_narration`):
-    a bad one raises :class:`BackpropError` then."""
+    a bad one raises :class:`BackpropError` then; ``plans`` are voice plans prepared
+    already (the command prepares them before it shows progress)."""
     if quality not in QUALITIES:
         raise BackpropError(None, "--quality", f"must be one of {', '.join(QUALITIES)}")
     cwd = Path.cwd() if cwd is None else cwd
@@ -225,7 +232,8 @@ def build_lecture(
     cache = out / ".cache"
     from backprop_lecture.voice import prepare_narration
 
-    plans = prepare_narration(lecture.parts, voice, script, cache, cwd, note, part_values)
+    if plans is None:
+        plans = prepare_narration(lecture.parts, voice, script, cache, cwd, note, part_values)
     results = render_parts(lecture.parts, quality, jobs, cache, cwd, on_event, force, plans)
     join, written = assemble(lecture, results, out)
     return LectureResult(results, out, time.perf_counter() - started, join, written)

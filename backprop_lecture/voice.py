@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from pathlib import Path
 from backprop_core.errors import BackpropError
 from backprop_lecture.audio import RATE, TARGET_LUFS, decode, normalise, write_wav
 from backprop_lecture.cache import PartNarration
-from backprop_lecture.narration import VOICE, WORDS_PER_MINUTE, check_espeak
+from backprop_lecture.narration import VOICE, WORDS_PER_MINUTE, check_espeak, espeak_wav
 from backprop_lecture.spec import Part
 
 ESPEAK = "espeak"
@@ -94,20 +93,6 @@ def _hash(*parts: bytes) -> str:
     for p in (PLAN_FORMAT.encode(), str(TARGET_LUFS).encode(), *parts):
         h.update(len(p).to_bytes(8, "big") + p)
     return h.hexdigest()[:24]
-
-
-def espeak_wav(text: str, out: Path) -> Path:
-    """``text`` read by espeak-ng into the WAV ``out``."""
-    done = subprocess.run(
-        [check_espeak(), "-v", VOICE, "-s", str(WORDS_PER_MINUTE), "-w", str(out), text],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        check=False,
-    )
-    if done.returncode != 0 or not out.is_file():
-        message = done.stderr.decode("utf-8", "replace").strip() or "no audio"
-        raise BackpropError(None, "--voice espeak", f"espeak-ng failed: {message}")
-    return out
 
 
 def voice_cues(
