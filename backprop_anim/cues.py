@@ -198,15 +198,17 @@ class CueMixin:
         if lead <= 0:
             state["open"] = None  # with a lead it stays open: the next cue waits for its end
         holds = hold or said.voiced or said.explicit or self.hold_for_narration
-        if holds and said.end - lead - self.time > 0.05:
+        if not holds:
+            return
+        if said.end - lead - self.time > 0.05:
             self.wait(said.end - lead - self.time)  # type: ignore[attr-defined]
-        if said.voiced and lead <= 0:
-            # A wait is a whole number of frames, which may round down: the voice must
-            # have ended before anything else starts, so wait frame by frame up to it.
+        if lead <= 0:
+            # A wait is a whole number of frames, rounded down: top it up frame by frame so
+            # the next cue never starts before this one has ended (at most a frame or two).
             from manim import config
 
-            for _ in range(3):  # at most a frame or two is missing
-                if said.start + said.duration - self.time <= 1e-6:
+            for _ in range(3):
+                if said.end - self.time <= 1e-6:
                     break
                 self.wait(1.5 / config.frame_rate)  # type: ignore[attr-defined]
 
