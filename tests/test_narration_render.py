@@ -175,6 +175,17 @@ def test_every_output_has_sound_and_durations_add_up(lecture: dict[str, object])
             assert float(a.duration * a.time_base) == pytest.approx(
                 float(c.streams.video[0].frames / c.streams.video[0].average_rate), abs=0.05
             )
+    # Each clip's sound is its own slice of the part's: the same speech at the same times.
+    whole = loud(audio.decode(media.video))
+    start = 0.0
+    for s in media.sections:
+        seconds = s.frames / float(media.fps)
+        clip = loud(audio.decode(media.folder / "sections" / s.video)) + start
+        mine = whole[(whole >= start) & (whole < start + seconds)]
+        assert len(clip) and len(mine)
+        assert clip[0] == pytest.approx(mine[0], abs=FRAME)
+        assert clip[-1] == pytest.approx(mine[-1], abs=FRAME)
+        start += seconds
     for f in [out / "lecture.mp4", out / "parts" / f"{part.part.name}.mp4"]:
         with av.open(str(f)) as c:
             assert c.streams.audio, f"{f} has no audio"

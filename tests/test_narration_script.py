@@ -260,3 +260,25 @@ def _main(main: object, args: list[str]) -> tuple[int, str]:
         cwd=Path(__file__).resolve().parents[1],
     )
     return done.returncode, done.stderr
+
+
+def test_joined_audio_keeps_every_part_at_its_video_length(tmp_path: Path) -> None:
+    from test_lecture_narration import tiny_video
+
+    # Part 1: 2 s of video with 1.5 s of sound; part 2: no sound; part 3: 2 s of video with
+    # 3 s of sound (cut at its end). Each part's sound starts where its video starts.
+    videos = []
+    for i, sound in enumerate([1.5, None, 3.0]):
+        v = tmp_path / f"{i}.mp4"
+        tiny_video(v, frames=30, fps=15)
+        if sound is not None:
+            audio.mux_audio(v, tone(sound, 0.5), v)
+        videos.append((v, 2.0))
+    track = audio.join_audio(videos)
+    assert track is not None
+    assert len(track) == 6 * audio.RATE
+    heard = np.flatnonzero(np.abs(track) > 0.05) / audio.RATE
+    assert heard[0] == pytest.approx(0.0, abs=0.05)
+    assert not len(heard[(heard > 1.55) & (heard < 4.0)])  # silence: end of 1, all of 2
+    assert heard[(heard >= 4.0)][0] == pytest.approx(4.0, abs=0.05)
+    assert heard[-1] == pytest.approx(6.0, abs=0.05)
