@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 from test_narration_script import encode
 
+from backprop_anim.cues import CUE_GAP
 from backprop_cli.cli import cli
 from backprop_core import BackpropError
 from backprop_lecture import audio, narration, script
@@ -100,7 +101,10 @@ def lecture(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         if suffix is None:
             continue
         spoken = text.replace("{loss}", "zero point four")
-        wav = narration.espeak_wav(spoken, tmp / "espeak.wav")
+        # The opening is read slowly: longer than its reading time, so only its voice
+        # can make the picture wait that long.
+        slow = 110 if cue_id == "talk/first/0" else narration.WORDS_PER_MINUTE
+        wav = narration.espeak_wav(spoken, tmp / "espeak.wav", slow)
         track = audio.decode(wav)
         sources[cue_id] = track
         encode(track, voice / f"{cue_id.replace('/', '__')}{suffix}")
@@ -153,6 +157,16 @@ def test_every_voice_lies_in_its_slot_at_its_own_length(lecture: dict[str, objec
         assert offset - onset == pytest.approx(src[-1] - src[0], abs=FRAME), cue_id
         # ... and ends before the next cue starts.
         assert offset < end, cue_id
+    # A voiced cue lasts its voice: its subtitle is as long as the recording; when the
+    # voice outlasts the animations the next cue starts a gap after it, and when the
+    # animations outlast the voice they keep their pace (3 s for the square).
+    for (cue_id, _), sub in zip(EDITED.items(), subs, strict=True):
+        if cue_id in sources:
+            seconds = len(sources[cue_id]) / audio.RATE
+            assert sub.end - sub.start == pytest.approx(seconds, abs=2e-3), cue_id
+    assert subs[0].end - subs[0].start > script.reading_time(EDITED["talk/first/0"][0]) + 1
+    assert subs[1].start == pytest.approx(subs[0].end + CUE_GAP, abs=FRAME)
+    assert subs[2].start == pytest.approx(subs[1].start + 3.0, abs=FRAME)
     # Nothing is heard outside the cues' slots (every loud sample was in a voiced slot).
     voiced = [
         (s.start - FRAME, e) for (i, _), s, e in zip(EDITED.items(), subs, ends, strict=True)
