@@ -282,3 +282,22 @@ def test_joined_audio_keeps_every_part_at_its_video_length(tmp_path: Path) -> No
     assert not len(heard[(heard > 1.55) & (heard < 4.0)])  # silence: end of 1, all of 2
     assert heard[(heard >= 4.0)][0] == pytest.approx(4.0, abs=0.05)
     assert heard[-1] == pytest.approx(6.0, abs=0.05)
+
+
+def test_narration_options_and_the_narrate_alias(tmp_path: Path) -> None:
+    import click
+
+    from backprop_cli.script import narration_options
+
+    @click.command()
+    @narration_options
+    def command(voice: str | None, script: Path | None) -> None:
+        click.echo(f"{voice} {script}")
+
+    runner = CliRunner()
+    assert runner.invoke(command, []).output == "None None\n"
+    assert runner.invoke(command, ["--narrate"]).output == "espeak None\n"
+    assert runner.invoke(command, ["--voice", "espeak"]).output == "espeak None\n"
+    given = runner.invoke(command, ["--voice", str(tmp_path), "--script", "s.toml"])
+    assert given.output == f"{tmp_path} s.toml\n"
+    assert runner.invoke(command, ["--voice", str(tmp_path / "no")]).exit_code == 2
