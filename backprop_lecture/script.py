@@ -14,8 +14,9 @@ braces), records one file per id (:mod:`backprop_lecture.voice`) and renders wit
 exactly the scene's: an unknown or missing id, an unknown placeholder or a malformed
 file is a one-line error before anything renders. ``duration`` is not read back.
 
-A scene's cues are collected by running it with manim's ``--dry_run`` (construct runs,
-nothing is drawn or written) and ``BACKPROP_CUES_OUT`` (:mod:`backprop_anim.cues`); the
+A scene's cues are collected by running it with manim's ``--dry_run`` (construct runs and
+typesets its TeX, nothing is drawn or written) and ``BACKPROP_CUES_OUT``
+(:mod:`backprop_anim.cues`), in the part's media folder so the render reuses that TeX; the
 list is cached per part key, so a second run does not run the scene again.
 """
 
@@ -67,9 +68,12 @@ def collect_cues(part: Part, cache: Path, cwd: Path) -> list[ScriptCue]:
         entry.parent.mkdir(parents=True, exist_ok=True)
         out = entry.with_name(f".{entry.name}.run.json")
         env = {**part_environment(part), COLLECT_ENV: str(out.resolve())}
+        # The part's own media folder: the TeX the dry run typesets is then cached for
+        # the part's render (render.render_part keeps manim's caches there).
+        media = (cache / "work" / part.name).resolve()
         done = subprocess.run(
             [sys.executable, "-m", "manim", "render", "--dry_run", "-ql", "-v", "WARNING",
-             "--progress_bar", "none", str(part.scene)],
+             "--progress_bar", "none", "--media_dir", str(media), str(part.scene)],
             cwd=project_root(part.scene, cwd),
             env=env,
             stdin=subprocess.DEVNULL,
