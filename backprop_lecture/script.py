@@ -105,7 +105,9 @@ def script_text(cues: Sequence[ScriptCue], source: str) -> str:
         "",
     ]
     for c in cues:
-        lines += ["[[cue]]", f"id = {_toml_string(c.id)}", f"text = {_toml_string(c.text)}"]
+        # A scene's own braces are written doubled, so the text reads back unchanged.
+        text = c.text.replace("{", "{{").replace("}", "}}")
+        lines += ["[[cue]]", f"id = {_toml_string(c.id)}", f"text = {_toml_string(text)}"]
         if c.duration is not None:
             lines.append(f"duration = {round(c.duration, 2)}")
         lines.append("")

@@ -39,8 +39,13 @@ def write(path: Path, text: str) -> Path:
 def test_script_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "s.toml"
     script.write_script(CUES, path, "tiny.py")
-    assert script.read_script(path) == [script.ScriptCue(c.id, c.text) for c in CUES]
+    read = script.read_script(path)
+    assert [c.id for c in read] == [c.id for c in CUES]
     assert "duration = 3.08" in path.read_text("utf-8")
+    # Texts come back unchanged, a scene's own braces included (written doubled).
+    said = [(part_for(tmp_path), CUES)]
+    (back,) = script.apply_script(said, read, str(path), lambda p: ((lambda e: 0.0), 3))
+    assert [c.text for c in back[1]] == [c.text for c in CUES]
 
 
 @pytest.mark.parametrize(
