@@ -8,12 +8,10 @@ from typing import Any
 from manim import Scene, TexTemplate, config
 
 from backprop_anim import tuning
+from backprop_anim.cues import WORDS_PER_SECOND as WORDS_PER_SECOND  # re-exported
+from backprop_anim.cues import CueMixin
 from backprop_anim.inputs import SceneInputs, fast_or_exit, inputs_or_exit
 from backprop_anim.numbers import NumberRegistry
-
-WORDS_PER_SECOND = 2.6
-"""Reading speed used to time a beat's subcaption when it has no explicit duration."""
-
 
 TEX_TEMPLATE = Path(__file__).with_name("tex_template.tex")
 """The project's TeX template: article + preview, the small LaTeX install of ``run.sh``."""
@@ -33,7 +31,7 @@ def use_project_tex_template() -> None:
     config.tex_template = TexTemplate.from_file(TEX_TEMPLATE)
 
 
-class TraceScene(Scene):
+class TraceScene(CueMixin, Scene):
     """A scene that reads one trace (chosen by ``BACKPROP_*``) and narrates beats.
 
     Subclasses set :attr:`default_preset` and write ``construct()`` as a list of beats,
@@ -97,19 +95,20 @@ class TraceScene(Scene):
     def step(self):  # type: ignore[no-untyped-def]
         return self.inputs.step
 
-    def beat(self, name: str, narration: str, duration: float | None = None) -> None:
-        """Start a beat: a new section named ``name`` and its subcaption."""
+    # -- beats and their cues (see backprop_anim.cues) ---------------------------------
+    def beat(self, name: str, narration: str = "", duration: float | None = None) -> None:
+        """Start a beat: a new section named ``name``; its ``narration`` paragraph is the
+        beat's first cue (``duration`` replaces its reading time when it has no voice).
+        Further cues: ``with self.cue(text): self.play(...)``."""
         self.finish_beats()
         self.beats.append(name)
         self.next_section(name)
-        if duration is None:
-            duration = max(2.0, len(narration.split()) / WORDS_PER_SECOND)
-        self.add_subcaption(narration, duration=duration)
-        self._narration_end = self.time + duration
+        self.start_beat_cues(name)
+        if narration:
+            self.open_cue(narration, duration=duration)
 
     def finish_beats(self, lead: float = 0.0) -> None:
-        """With :attr:`hold_for_narration`, wait until the current subcaption has ended
-        (or until ``lead`` seconds before, for a transition that overlaps its last words)."""
-        end = getattr(self, "_narration_end", None)
-        if self.hold_for_narration and end is not None and end - lead - self.time > 0.05:
-            self.wait(end - lead - self.time)
+        """End the open cue: wait until its voice (or, with :attr:`hold_for_narration`,
+        its reading) has ended, or until ``lead`` seconds before, for a transition that
+        plays under its last words."""
+        self.close_cue(lead)

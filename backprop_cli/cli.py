@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from rich.table import Table
 
 from backprop_cli.render import render_cmd
+from backprop_cli.script import narration_options, prepare_plans, script_cmd
 from backprop_core import __version__
 from backprop_core.config import Config, load_config, load_preset, preset_names, preset_text
 from backprop_core.errors import BackpropError
@@ -303,11 +304,7 @@ def handout_cmd(
     help="Output folder.",
 )
 @click.option("--force", is_flag=True, help="Re-render every part, ignoring the part cache.")
-@click.option(
-    "--narrate",
-    is_flag=True,
-    help="Read the subtitles with espeak-ng into the video's audio track (a draft voice).",
-)
+@narration_options
 @click.option(
     "--allow-outside-scenes",
     is_flag=True,
@@ -320,7 +317,8 @@ def lecture_cmd(
     jobs: int | None,
     out: Path,
     force: bool,
-    narrate: bool,
+    voice: str | None,
+    script: Path | None,
     allow_outside_scenes: bool,
 ) -> None:
     """Render a lecture's parts with manim and join them: video, subtitles, chapters,
@@ -328,15 +326,12 @@ def lecture_cmd(
     import backprop_lecture as lec
 
     lecture = lec.load_lecture(lecture_file, allow_outside_scenes=allow_outside_scenes)
-    if narrate:
-        from backprop_lecture.narration import check_espeak
-
-        check_espeak()
+    plans = prepare_plans(lecture.parts, voice, script, out / ".cache")
     for name in lecture.skipped:
         err_console.print(f"note: scene {name!r} does not exist yet; left out", highlight=False)
     with lec.ProgressBoard(lecture, err_console) as board:
         result = lec.build_lecture(
-            lecture, out, quality, jobs, on_event=board.event, force=force, narrate=narrate
+            lecture, out, quality, jobs, on_event=board.event, force=force, plans=plans
         )
     for line in lec.iter_outputs(result):
         console.print(line, highlight=False, markup=False)
@@ -374,3 +369,6 @@ def review_cmd(video: Path) -> None:
         console.print(f"{len(findings)} finding(s) in {video}", highlight=False, markup=False)
         sys.exit(1)
     console.print(f"{video}: nothing to report", highlight=False, markup=False)
+
+
+cli.add_command(script_cmd)

@@ -40,7 +40,9 @@ finished parts are assembled into ``OUT``:
 The package, in the order a run goes through it: :mod:`.spec` (the lecture file),
 :mod:`.cache` (the part cache and its key), :mod:`.render` (manim processes, progress),
 :mod:`.media` (PyAV: joining, stills, the GIF), :mod:`.timeline` (subtitles, chapters) and
-:mod:`.build` (the whole command). None of it imports manim (it only reads manim's
+:mod:`.build` (the whole command); narration: :mod:`.script` (the cues and the script
+file), :mod:`.voice` (recordings or espeak-ng into voice plans), :mod:`.audio` (decoding,
+loudness, muxing; see ``docs/narration.md``). None of it imports manim (it only reads manim's
 outputs, with PyAV and Pillow), so ``backprop lecture --help`` is instant and
 ``backprop_core`` stays manim-free.
 """

@@ -181,12 +181,7 @@ class ChainScene(StoryScene):
 
     # -- beats ---------------------------------------------------------------------------
     def show_graph(self) -> None:
-        self.beat(
-            "graph",
-            "The question's two-weight chain as a computational graph: w(L-1) and a(L-2) make "
-            "z(L-1), which makes a(L-1); with w(L) that makes z(L) and a(L), and with y the "
-            f"cost C = {self.say('loss')}.",
-        )
+        self.beat("graph")  # two cues, each over the animations it speaks about
         title = self.title("Two weights in a chain")
         graph = self.build_graph(font_size=style.BODY_SIZE)
         graph.next_to(title, DOWN, buff=0.6)
@@ -200,11 +195,17 @@ class ChainScene(StoryScene):
         rules.next_to(graph, DOWN, buff=0.7)
         VGroup(graph, rules).next_to(title, DOWN, buff=1.0)
         self.record_layout("graph", title, graph, rules)
-        self.play(FadeIn(title))
-        self.play(Create(graph.edges), FadeIn(graph.nodes), run_time=2)
-        self.play(FadeIn(graph.values))
-        self.play(Write(rules))
-        self.wait()
+        with self.cue("The question's two-weight chain as a computational graph.", "graph"):
+            self.play(FadeIn(title))
+            self.play(Create(graph.edges), FadeIn(graph.nodes), run_time=2)
+        with self.cue(
+            "w(L-1) and a(L-2) make z(L-1), which makes a(L-1); with w(L) that makes z(L) and "
+            f"a(L), and with y the cost C = {self.say('loss')}.",
+            "values",
+        ):
+            self.play(FadeIn(graph.values))
+            self.play(Write(rules))
+            self.wait()
         self.graph = graph
         self.graph_title = VGroup(title, rules)
 

@@ -260,7 +260,7 @@ def assert_numbers_match_trace(scene: TraceScene) -> int:
 def assert_renders_at_ql(name: str, cls: str, tmp_path: Path, beats: int) -> None:
     """``manim render -ql scenes/NAME.py`` as a user runs it (standard input closed, no
     ``BACKPROP_*`` from the developer's shell) exits 0 and writes the video and an ``.srt``
-    with one subcaption per beat."""
+    with one subcaption per cue (``beats``: a beat's paragraph is one cue)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BACKPROP_")}
     result = subprocess.run(
         [sys.executable, "-m", "manim", "render", "-ql", "--media_dir", str(tmp_path),

@@ -151,4 +151,5 @@ def test_training_order(scene: object) -> None:
 
 @pytest.mark.slow
 def test_render_ql(tmp_path: Path) -> None:
-    assert_renders_at_ql("chain", "ChainScene", tmp_path, len(BEATS))
+    # One subtitle per cue: the graph beat says two (chain/graph/graph, chain/graph/values).
+    assert_renders_at_ql("chain", "ChainScene", tmp_path, len(BEATS) + 1)
