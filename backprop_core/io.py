@@ -205,15 +205,23 @@ class JsonTraceWriter(_Counting):
 
 
 def _stacked_keys(config: Config) -> dict[str, tuple[int, ...]]:
-    """Every ``.npz`` array stacked per step, with one step's shape, in ``np.savez`` order."""
+    """Every ``.npz`` array stacked per step, with one step's shape, in ``np.savez`` order.
+
+    All are float64 but a mini-batch trace's ``batch``, int64 (see :data:`INT_KEYS`).
+    """
     m = config.m
     n0, nL = config.sizes[0], config.sizes[-1]
-    keys: dict[str, tuple[int, ...]] = {"input": (n0, m), "target": (nL, m), "grad_a": (nL, m)}
+    keys: dict[str, tuple[int, ...]] = {} if config.batch_size is None else {"batch": (m,)}
+    keys.update({"input": (n0, m), "target": (nL, m), "grad_a": (nL, m)})
     per_layer = shapes(config, m)
     for i in range(config.num_layers):
         for f in LAYER_FIELDS:
             keys[f"layer{i + 1}/{f}"] = per_layer[f][i]
     return keys
+
+
+INT_KEYS = frozenset({"batch"})
+"""Stacked ``.npz`` arrays of sample indices (int64); every other one is float64."""
 
 
 class NpzTraceWriter(_Counting):
@@ -246,7 +254,6 @@ class NpzTraceWriter(_Counting):
         self.loss: list[float] = []
         self.loss_after: list[float] = []
         self.epochs: list[int] = []
-        self.batches: list[NDArray[np.int64]] = []
         self.dir = Path(tempfile.mkdtemp(prefix=".npz-parts.", dir=scratch))
         self.shapes = _stacked_keys(config)
         self.files: dict[str, IO[bytes]] = {}
@@ -255,7 +262,7 @@ class NpzTraceWriter(_Counting):
                 part = open(self.dir / f"{i}.npy", "w+b")  # closed in close()
                 self.files[key] = part
                 header = {
-                    "descr": np.lib.format.dtype_to_descr(np.dtype(np.float64)),
+                    "descr": np.lib.format.dtype_to_descr(self._dtype(key)),
                     "fortran_order": False,
                     "shape": (n_steps, *shape),
                 }
@@ -269,15 +276,15 @@ class NpzTraceWriter(_Counting):
         self.iterations.append(step.iteration)
         self.loss.append(step.loss)
         self.loss_after.append(step.loss_after)
-        if step.batch is not None and step.epoch is not None:
+        rows: dict[str, Any] = {"input": step.input, "target": step.target, "grad_a": step.grad_a}
+        if step.epoch is not None:
             self.epochs.append(step.epoch)
-            self.batches.append(step.batch)
-        rows: dict[str, Array] = {"input": step.input, "target": step.target, "grad_a": step.grad_a}
+            rows["batch"] = step.batch
         for i, layer in enumerate(step.layers):
             for f in LAYER_FIELDS:
                 rows[f"layer{i + 1}/{f}"] = getattr(layer, f)
         for key, part in self.files.items():
-            row = np.ascontiguousarray(rows[key], dtype=np.float64)
+            row = np.ascontiguousarray(rows[key], dtype=self._dtype(key))
             if row.shape != self.shapes[key]:
                 raise ValueError(f"{key} has shape {row.shape}, expected {self.shapes[key]}")
             part.write(row.data)
@@ -292,9 +299,6 @@ class NpzTraceWriter(_Counting):
         }
         if self.config.batch_size is not None:
             small["epoch"] = np.array(self.epochs, dtype=np.int64)
-            small["batch"] = np.array(self.batches, dtype=np.int64).reshape(
-                len(self.batches), self.config.batch_size
-            )
         with zipfile.ZipFile(self.f, mode="w", compression=zipfile.ZIP_STORED) as archive:
             with archive.open("meta.npy", "w", force_zip64=True) as entry:
                 self._write_meta(entry)
@@ -307,6 +311,10 @@ class NpzTraceWriter(_Counting):
                 with archive.open(f"{key}.npy", "w", force_zip64=True) as entry:
                     shutil.copyfileobj(part, entry, self.CHUNK)
         self.close()
+
+    @staticmethod
+    def _dtype(key: str) -> np.dtype[Any]:
+        return np.dtype(np.int64 if key in INT_KEYS else np.float64)
 
     def _write_meta(self, entry: IO[bytes]) -> None:
         """``np.array(meta)`` as ``.npy``, without building it: the same bytes, in chunks.
