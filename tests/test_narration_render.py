@@ -10,6 +10,7 @@ length, starting with its subtitle; subtitles never overlap; every output has so
 from __future__ import annotations
 
 import itertools
+import json
 import shutil
 from pathlib import Path
 
@@ -91,9 +92,12 @@ def lecture(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     assert [c.id for c in cues] == list(EDITED)
     # 2. Edit it and record the cues (one left out).
     edited = tmp / "edited.toml"
-    script.write_script(
-        [script.ScriptCue(c.id, EDITED[c.id][0]) for c in cues], edited, "the lecturer"
-    )
+    # As a lecturer edits it: the texts typed in, placeholders and all.
+    edited.write_text(
+        "".join(f"[[cue]]\nid = {json.dumps(c.id)}\ntext = {json.dumps(EDITED[c.id][0])}\n"
+                for c in cues),
+        "utf-8",
+    )  # fmt: skip
     voice = tmp / "voice"
     voice.mkdir()
     sources: dict[str, np.ndarray] = {}
