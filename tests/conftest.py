@@ -8,8 +8,15 @@ from pathlib import Path
 import cairo
 import manim.utils.testing.frames_comparison as frames_module
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# On CI every property test draws the same examples run after run (a failure there is
+# reproducible, never a coin toss); on a developer's machine hypothesis keeps exploring.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI") == "true":
+    settings.load_profile("ci")
 
 # Tests run from the repository root so manim reads our manim.cfg (TeX template).
 os.chdir(ROOT)
