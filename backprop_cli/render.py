@@ -23,10 +23,12 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from backprop_cli.script import narration_options, prepare_plans
 from backprop_core.config import Config, load_config, load_preset, preset_names
 from backprop_core.errors import BackpropError
 from backprop_core.io import load_trace
 from backprop_lecture.build import scene_default_preset
+from backprop_lecture.cache import PartNarration
 from backprop_lecture.render import part_environment, project_flags
 from backprop_lecture.spec import (
     MAX_DECIMALS,
@@ -199,7 +201,8 @@ def manim_render_command(request: Request) -> list[str]:
 
 
 def collect_sections(request: Request, since: float) -> Path | None:
-    """Move the sections manim wrote into ``OUT_sections/`` beside the video."""
+    """Move the sections manim wrote into ``OUT_sections/`` beside the video, each with its
+    slice of the video's sound (manim writes section clips silent)."""
     stem = request.out.stem
     indexes = [
         p
@@ -212,13 +215,20 @@ def collect_sections(request: Request, since: float) -> Path | None:
     folder = request.out.with_name(f"{stem}_sections")
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
-    for entry in json.loads(index.read_text("utf-8")):
+    entries = json.loads(index.read_text("utf-8"))
+    for entry in entries:
         shutil.move(str(index.parent / entry["video"]), folder / entry["video"])
     shutil.move(str(index), folder / index.name)
+    from backprop_lecture.audio import add_section_audio
+    from backprop_lecture.media import video_frames
+
+    fps, _ = video_frames(request.out)
+    clips = [(folder / e["video"], int(e["nb_frames"])) for e in entries]
+    add_section_audio(request.out, clips, fps)
     return folder
 
 
-def run_render(request: Request) -> int:
+def run_render(request: Request, narration: PartNarration | None = None) -> int:
     """Render, show manim's progress, then say where everything went; the exit status."""
     what = {"video": "a video", "gif": "a GIF", "still": "a still"}[request.kind]
     inputs = ", ".join(f"{k}={v}" for k, v in request.part.env().items()) or "scene defaults"
@@ -232,7 +242,7 @@ def run_render(request: Request) -> int:
     # manim's own progress bars (on a terminal) are the progress display.
     proc = subprocess.run(
         manim_render_command(request),
-        env=part_environment(request.part),
+        env=part_environment(request.part, narration),
         stdin=subprocess.DEVNULL,
         check=False,
     )
@@ -271,6 +281,7 @@ def run_render(request: Request) -> int:
 
 
 @click.command("render")
+@narration_options
 @click.argument("scene", metavar="SCENE")
 @click.option("--preset", "-p", help="A shipped preset, trained on the fly.")
 @click.option(
@@ -329,8 +340,13 @@ def render_cmd(
     still: Path | None,
     gif: bool,
     media_dir: Path,
+    voice: str | None,
+    script: Path | None,
 ) -> None:
-    """Render SCENE (a packaged scene such as delta, or a scene file) from any folder."""
+    """Render SCENE (a packaged scene such as delta, or a scene file) from any folder.
+
+    With --voice or --script the scene's cues are spoken (or re-worded) and the picture
+    waits for every cue's voice; the video and its sections carry the sound."""
     request = build_request(
         scene,
         preset,
@@ -345,6 +361,7 @@ def render_cmd(
         gif,
         media_dir,
     )
-    code = run_render(request)
+    plans = prepare_plans([request.part], voice, script, request.media_dir / "narration")
+    code = run_render(request, plans.get(request.part.index))
     if code:
         sys.exit(code)
