@@ -417,6 +417,12 @@ class RowColumnProduct:
         self.at = at
         self.left, self.right, self.add = left, right, add
         n_inner = int(numbers.value_array(_name(left)).shape[0 if left.transpose else 1])
+        n_right = int(numbers.value_array(_name(right)).shape[1 if right.transpose else 0])
+        if n_inner != n_right:
+            raise ValueError(
+                f"{_name(left)}{'ᵀ' if left.transpose else ''} has {n_inner} columns but "
+                f"{_name(right)}{'ᵀ' if right.transpose else ''} has {n_right} rows"
+            )
         self.inner: list[Index] = sum_terms(n_inner, limit)
         self.shown: list[int] = [k for k in self.inner if k is not None]
         self.record = LineRecord(
@@ -602,12 +608,13 @@ def outer_line(
     n_samples = int(numbers.value_array(_name(left)).shape[1])
     samples = sum_terms(n_samples, limit)
     shown = tuple(s for s in samples if s is not None)
+    mean = divisor != 1
+    # The divisor recorded is the one written: the test compares it with the batch size.
     record = LineRecord(
         "outer", at, left.operand, right.operand, shown=shown, result=result.operand,
-        divisor=divisor,
+        divisor=divisor if mean else 1,
     )  # fmt: skip
     line = _Line(list(label))
-    mean = divisor != 1
     if mean:
         line.tokens.append(r"\frac{1}{m}\Big(")
     for n, s in enumerate(samples):
