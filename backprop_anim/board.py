@@ -35,6 +35,7 @@ from backprop_anim.mobjects import TraceMatrix, labelled
 from backprop_anim.products import Factor, Num, round_trip_decimals
 from backprop_anim.scene import TraceScene
 from backprop_explain import equations
+from backprop_explain.provenance import Quantity
 
 MAX_GROW = 1.35
 """How much :meth:`BoardScene.place` may enlarge a small arrangement."""
@@ -112,7 +113,7 @@ class BoardScene(TraceScene):
     def act_color(self, l: int) -> ManimColor:
         return style.INPUT_COLOR if l == 0 else style.ACTIVATION_COLOR
 
-    def factor(self, quantity: str, l: int, transpose: bool = False) -> Factor:
+    def factor(self, quantity: Quantity, l: int, transpose: bool = False) -> Factor:
         """An operand of a product, in its quantity's colour (``a`` of layer 0 is the input's)."""
         color = self.act_color(l) if quantity == "a" else _COLORS[quantity]
         return Factor(quantity, l, color, transpose)

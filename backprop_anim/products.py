@@ -36,6 +36,7 @@ from manim import (
     SurroundingRectangle,
     TransformFromCopy,
     VGroup,
+    VMobject,
 )
 
 from backprop_anim.mobjects import TraceMatrix
@@ -47,6 +48,7 @@ from backprop_explain.provenance import (
     Entry,
     LineRecord,
     Operand,
+    Quantity,
     Scalar,
     Source,
     product,
@@ -201,7 +203,7 @@ class Tex:
     color: ManimColor = TEXT_COLOR
 
 
-Token = str | Tex | Num | Mobject
+Token = str | Tex | Num | VMobject
 """Operators (TeX), coloured TeX, numbers, or a mobject built by the caller."""
 
 
@@ -240,7 +242,7 @@ class TokenLine(VGroup):
         """The index in ``numbers.shown`` of each number with a role."""
         self._by_role: dict[Role, MathTex] = {}
         for token in tokens:
-            if isinstance(token, Mobject):
+            if isinstance(token, VMobject):
                 self.add(token)
                 continue
             if isinstance(token, str | Tex):
@@ -318,14 +320,14 @@ class Factor:
         Factor("a", 0, INPUT_COLOR)                    # a^(0) = x
     """
 
-    quantity: str
+    quantity: Quantity
     layer: int
     color: ManimColor
     transpose: bool = False
 
     @property
     def operand(self) -> Operand:
-        return Operand(self.quantity, self.layer, self.transpose)  # type: ignore[arg-type]
+        return Operand(self.quantity, self.layer, self.transpose)
 
     def entry(self, i: int, j: int) -> Entry:
         """The trace entry at row ``i``, column ``j`` of this (maybe transposed) matrix."""
@@ -352,7 +354,7 @@ def _finish(
     """The line of ``tokens``, its numbers' roles copied into ``record``, recorded."""
     line = TokenLine(numbers, tokens, font_size=font_size, buff=buff)
     record.numbers.update(line.roles)
-    if record not in numbers.lines:
+    if not any(r is record for r in numbers.lines):
         numbers.lines.append(record)
     return line
 
@@ -417,6 +419,12 @@ class RowColumnProduct:
         self.at = at
         self.left, self.right, self.add = left, right, add
         n_inner = int(numbers.value_array(_name(left)).shape[0 if left.transpose else 1])
+        n_right = int(numbers.value_array(_name(right)).shape[1 if right.transpose else 0])
+        if n_inner != n_right:
+            raise ValueError(
+                f"{_name(left)}{'ᵀ' if left.transpose else ''} has {n_inner} columns but "
+                f"{_name(right)}{'ᵀ' if right.transpose else ''} has {n_right} rows"
+            )
         self.inner: list[Index] = sum_terms(n_inner, limit)
         self.shown: list[int] = [k for k in self.inner if k is not None]
         self.record = LineRecord(
@@ -602,12 +610,13 @@ def outer_line(
     n_samples = int(numbers.value_array(_name(left)).shape[1])
     samples = sum_terms(n_samples, limit)
     shown = tuple(s for s in samples if s is not None)
+    mean = divisor != 1
+    # The divisor recorded is the one written: the test compares it with the batch size.
     record = LineRecord(
         "outer", at, left.operand, right.operand, shown=shown, result=result.operand,
-        divisor=divisor,
+        divisor=divisor if mean else 1,
     )  # fmt: skip
     line = _Line(list(label))
-    mean = divisor != 1
     if mean:
         line.tokens.append(r"\frac{1}{m}\Big(")
     for n, s in enumerate(samples):

@@ -1,8 +1,9 @@
 """Named quantities of one step, so every number a scene shows has a provenance.
 
 A scene never computes a number: it asks for an *expression* over the step's arrays, in
-the book's notation with 1-based layer numbers, and shows the value. Tests evaluate the
-same expression and compare it with the text on screen. Names:
+the book's notation with 1-based layer numbers, and shows the value. Numbers built from
+trace entries also carry their :mod:`~backprop_explain.provenance` (which entries, which
+layer, which indices), from which tests recompute them without this module. Names:
 
 ===================  ==========================================  =================
 name                 meaning                                     shape

@@ -584,20 +584,14 @@ class ChainScene(StoryScene):
         One per row; BP2 is split into the same parts as the bridge's matrix rule.
         """
         size = style.BODY_SIZE + 2
-        rows = VGroup(
-            *(
-                MathTex(*parts, font_size=size)
-                for parts in (
-                    equations.bp1_parts("L"),
-                    BP2_PARTS,
-                    equations.bp3_parts("l"),
-                    equations.bp4_parts("l"),
-                )
-            )
-        ).arrange(DOWN, aligned_edge=LEFT, buff=0.4)
-        for row in rows:
-            color_by_quantity(row)
-        return rows
+        parts = (
+            equations.bp1_parts("L"),
+            BP2_PARTS,
+            equations.bp3_parts("l"),
+            equations.bp4_parts("l"),
+        )
+        rows = [color_by_quantity(MathTex(*p, font_size=size)) for p in parts]
+        return VGroup(*rows).arrange(DOWN, aligned_edge=LEFT, buff=0.4)
 
 
 def blank() -> VMobject:

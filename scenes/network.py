@@ -27,6 +27,7 @@ from manim import (
     Indicate,
     LaggedStart,
     Line,
+    ManimColor,
     MathTex,
     Mobject,
     ShowPassingFlash,
@@ -58,6 +59,7 @@ from backprop_anim.style import (
     WEIGHT_COLOR,
     Z_COLOR,
 )
+from backprop_explain.provenance import Quantity
 from backprop_explain.regions import largest_entry, symmetric_scale
 
 NEURON_RADIUS = 0.3
@@ -389,9 +391,13 @@ class NetworkScene(TraceScene):
         panel.to_edge(RIGHT, buff=0.4).set_y(top - panel.height / 2)
         return panel
 
-    def _factor(self, quantity: str, l: int) -> Factor:
+    def _factor(self, quantity: Quantity, l: int) -> Factor:
         """An operand of a product line, in its quantity's colour."""
-        colors = {"W": WEIGHT_COLOR, "delta": DELTA_COLOR, "dW": GRADIENT_COLOR}
+        colors: dict[str, ManimColor] = {
+            "W": WEIGHT_COLOR,
+            "delta": DELTA_COLOR,
+            "dW": GRADIENT_COLOR,
+        }
         if quantity == "a":
             return Factor("a", l, ACTIVATION_COLOR if l > 0 else INPUT_COLOR)
         return Factor(quantity, l, colors[quantity])

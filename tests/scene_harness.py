@@ -22,6 +22,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 from manim import MathTex, Scene, Tex, Text, tempconfig
@@ -142,7 +143,7 @@ def recompute(trace: Trace, step: Step, source: Source) -> float:
     return total / (1.0 if source.divisor is None else scalar(trace, step, source.divisor.name))
 
 
-def check_number(trace: Trace, s: Shown, defined: dict[str, object]) -> None:
+def check_number(trace: Trace, s: Shown, defined: dict[str, Any]) -> None:
     """One registered number: its text is the trace's value at its precision."""
     step = trace.step(s.iteration)
     if s.source is not None:
@@ -150,7 +151,7 @@ def check_number(trace: Trace, s: Shown, defined: dict[str, object]) -> None:
     else:
         # No provenance: a value the scene derived outside the trace's entries (a
         # finite-difference ratio, the question's own expressions).
-        value = evaluate(trace, step, s.expression, defined)  # type: ignore[arg-type]
+        value = evaluate(trace, step, s.expression, defined)
     expected = fmt(value, s.decimals)
     assert s.text == expected, f"{s.expression}: registry says {s.text}, trace {expected}"
     assert displayed_text(s.mobject) == expected, (
