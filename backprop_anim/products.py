@@ -36,6 +36,7 @@ from manim import (
     SurroundingRectangle,
     TransformFromCopy,
     VGroup,
+    VMobject,
 )
 
 from backprop_anim.mobjects import TraceMatrix
@@ -201,7 +202,7 @@ class Tex:
     color: ManimColor = TEXT_COLOR
 
 
-Token = str | Tex | Num | Mobject
+Token = str | Tex | Num | VMobject
 """Operators (TeX), coloured TeX, numbers, or a mobject built by the caller."""
 
 
