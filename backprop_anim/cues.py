@@ -106,6 +106,7 @@ class CueMixin:
 
     hold_for_narration: bool = False
     time: float
+    _narration_end: float | None
 
     # -- state (created on first use, so a scene's own setup order does not matter) ----
     def _cue_state(self) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from manim import (
     UP,
     Circle,
     Line,
+    ManimColor,
     MathTex,
     VGroup,
 )
@@ -36,7 +37,7 @@ MIN_EDGE_WIDTH = 0.8
 MAX_EDGE_WIDTH = 6.0
 
 
-def edge_style(value: float, scale: float) -> tuple[str, float]:
+def edge_style(value: float, scale: float) -> tuple[ManimColor, float]:
     """Colour (sign) and stroke width (grows with ``|value| / scale``) of an edge."""
     color = POSITIVE_COLOR if value >= 0 else NEGATIVE_COLOR
     frac = 0.0 if scale <= 0 else min(abs(value) / scale, 1.0)
@@ -78,7 +79,7 @@ class NetworkDiagram(VGroup):
         radius: float = 0.2,
         **kwargs: object,
     ) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)
         self.sizes = tuple(sizes)
         self.indices: list[list[Index]] = [visible_indices(n, max_neurons) for n in self.sizes]
         self._neurons: dict[tuple[int, int], Circle] = {}
@@ -173,7 +174,9 @@ class NetworkDiagram(VGroup):
 
     def get_layer(self, l: int) -> VGroup:
         """The column of layer ``l`` (neurons and any ``⋮``)."""
-        return self.layers[l]
+        column = self.layers[l]
+        assert isinstance(column, VGroup)
+        return column
 
     def get_edge(self, l: int, j: int, k: int) -> Line:
         """The edge of ``W^(l)[j, k]``: neuron ``k`` of layer ``l-1`` to neuron ``j`` of ``l``."""
@@ -184,7 +187,9 @@ class NetworkDiagram(VGroup):
 
     def get_edges(self, l: int) -> VGroup:
         """All shown edges of ``W^(l)``."""
-        return self.edges[l - 1]
+        edges = self.edges[l - 1]
+        assert isinstance(edges, VGroup)
+        return edges
 
     def shown_neurons(self, l: int) -> list[int]:
         """True indices of the neurons drawn in layer ``l``."""

@@ -18,8 +18,8 @@ from manim import (
     Circle,
     ManimColor,
     MathTex,
-    Mobject,
     VGroup,
+    VMobject,
 )
 
 from backprop_anim.style import BODY_SIZE
@@ -119,7 +119,7 @@ class ComputationalGraph(VGroup):
         """The arrow from ``start`` to ``end`` (``KeyError`` if they are not joined)."""
         return self._edges[(start, end)]
 
-    def attach(self, mob: Mobject, key: str, direction: np.ndarray = DOWN) -> Mobject:
+    def attach(self, mob: VMobject, key: str, direction: np.ndarray = DOWN) -> VMobject:
         """Place ``mob`` (a value) next to node ``key`` and keep it with the graph."""
         mob.next_to(self._nodes[key], direction, buff=0.12)
         self.values.add(mob)

@@ -178,7 +178,7 @@ class BandedGrid(VGroup):
         # An invisible frame fixes the grid's extent even if edge cells are gaps.
         self.frame = Rectangle(
             width=bands.shape[1] * cell, height=n_rows * cell, stroke_opacity=0, stroke_width=0
-        ).move_to([bands.shape[1] * cell / 2, n_rows * cell / 2, 0])
+        ).move_to(np.array([bands.shape[1] * cell / 2, n_rows * cell / 2, 0]))
         self.add(self.frame)
 
     def color_at(self, r: int, c: int) -> ManimColor:

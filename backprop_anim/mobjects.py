@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from manim import DOWN, LEFT, RIGHT, ManimColor, MathTex, Matrix, Square, VGroup
+from manim import DOWN, LEFT, RIGHT, UP, ManimColor, MathTex, Matrix, Square, VGroup
 
 from backprop_anim.numbers import NumberRegistry, entry_source
 from backprop_anim.style import LEGEND, MATRIX_ENTRY_SIZE, MAX_BATCH, MAX_COLS, MAX_ROWS, SMALL_SIZE
@@ -83,6 +83,7 @@ class TraceMatrix(Matrix):
                 if i is None or j is None:
                     continue
                 mob = self.get_rows()[r][c]
+                assert isinstance(mob, MathTex)
                 self._entry_at[(i, j)] = mob
                 ti, tj = (j, i) if transpose else (i, j)
                 numbers.register(
@@ -151,5 +152,5 @@ def color_legend(font_size: float = SMALL_SIZE) -> VGroup:
 def labelled(matrix: TraceMatrix, tex: str) -> VGroup:
     """``matrix`` with its symbol over it and its true shape under it."""
     label = MathTex(tex, font_size=SMALL_SIZE + 6, color=matrix.quantity_color)
-    label.next_to(matrix, direction=[0, 1, 0], buff=0.15)
+    label.next_to(matrix, direction=UP, buff=0.15)
     return VGroup(label, matrix, matrix.shape_badge())

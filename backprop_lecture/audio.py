@@ -40,7 +40,7 @@ def decode(path: Path, field: str | None = None) -> Track:
     read is a one-line error naming it."""
     import av
 
-    chunks: list[NDArray[np.float32]] = []
+    chunks: list[NDArray[np.generic]] = []  # float32 ("flt"); PyAV's types allow any format
     try:
         with av.open(str(path)) as container:
             if not container.streams.audio:
@@ -51,7 +51,7 @@ def decode(path: Path, field: str | None = None) -> Track:
                     chunks.append(out.to_ndarray().reshape(-1))
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray().reshape(-1))
-    except (av.error.FFmpegError, ValueError, OSError) as exc:  # type: ignore[attr-defined]
+    except (av.error.FFmpegError, ValueError, OSError) as exc:
         raise BackpropError(
             str(path), field, f"not readable audio ({exc}); record wav, flac, mp3, m4a or ogg"
         ) from None

@@ -19,6 +19,7 @@ iteration recorded; anything else stops with one line.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 from manim import (
     DOWN,
@@ -44,6 +45,7 @@ from manim import (
     VMobject,
     Write,
 )
+from manim.mobject.text.tex_mobject import MathTexPart
 
 from backprop_anim import style
 from backprop_anim.formula import Formula
@@ -53,6 +55,7 @@ from backprop_anim.story import StoryScene, require, trimmed_decimals
 from backprop_core.activations import ACTIVATIONS
 from backprop_explain import equations
 from backprop_explain.question import (
+    Array,
     chain_factors,
     cost_at,
     residual_at,
@@ -268,6 +271,8 @@ class ChainScene(StoryScene):
         table = self.factor_table()
         table.next_to(self.graph, DOWN, buff=0.45)
         header, symbols, ours, other = table
+        assert isinstance(header, VGroup) and isinstance(symbols, VGroup)
+        assert isinstance(ours, VGroup) and isinstance(other, VGroup)
         self.play(Write(header))
         self.play(FadeIn(symbols))
         for i, (*_, edge) in enumerate(FACTORS):
@@ -411,7 +416,7 @@ class ChainScene(StoryScene):
             font_size=size,
         )  # fmt: skip
 
-    def weight_plane(self, w1: list[float], w2: list[float], color: ManimColor) -> VGroup:
+    def weight_plane(self, w1: Array, w2: Array, color: ManimColor) -> WeightPlane:
         """Axes ``(w^(L-1), w^(L))`` with the cost's contours and a path, step by step.
 
         Contours: the level of ``C`` at each of the first points of gradient descent's path
@@ -439,10 +444,14 @@ class ChainScene(StoryScene):
             .align_to(axes, UP),
         )
         cfg = self.trace.config
+
+        def level(c: float) -> Callable[[float, float], float]:
+            return lambda u, v: cost_at(cfg, u, v) - c
+
         contours = VGroup(
             *(
                 axes.plot_implicit_curve(
-                    lambda u, v, c=float(c): cost_at(cfg, u, v) - c,
+                    level(float(c)),
                     color=style.COST_COLOR, stroke_width=1.5, stroke_opacity=0.45,
                 )
                 for c in self.simultaneous.costs[:7]
@@ -459,17 +468,11 @@ class ChainScene(StoryScene):
                 for p, q in itertools.pairwise(points)
             )
         )
-        plane = VGroup(VGroup(axes, labels), contours, start, steps)
-        plane.axes_group = plane[0]  # type: ignore[attr-defined]
-        plane.contours = contours  # type: ignore[attr-defined]
-        plane.start = start  # type: ignore[attr-defined]
-        plane.steps = steps  # type: ignore[attr-defined]
-        plane.axes = axes  # type: ignore[attr-defined]
-        return plane
+        return WeightPlane(axes, labels, contours, start, steps)
 
-    def gradient_arrow(self, plane: VGroup) -> VGroup:
+    def gradient_arrow(self, plane: WeightPlane) -> VGroup:
         """``−∇C`` at the start, drawn along gradient descent's first step (its direction)."""
-        axes = plane.axes  # type: ignore[attr-defined]
+        axes = plane.axes
         w1, w2 = self.simultaneous.entry(1), self.simultaneous.entry(2)
         start, first = axes.c2p(w1[0], w2[0]), axes.c2p(w1[1], w2[1])
         direction = (first - start) / max(1e-9, float(((first - start) ** 2).sum() ** 0.5))
@@ -594,6 +597,22 @@ class ChainScene(StoryScene):
         return VGroup(*rows).arrange(DOWN, aligned_edge=LEFT, buff=0.4)
 
 
+class WeightPlane(VGroup):
+    """Axes ``(w^(L-1), w^(L))`` with their labels, the contours, a path's start and its
+    steps, in this order, each part also an attribute."""
+
+    def __init__(
+        self, axes: Axes, labels: VGroup, contours: VGroup, start: Dot, steps: VGroup
+    ) -> None:
+        axes_group = VGroup(axes, labels)
+        super().__init__(axes_group, contours, start, steps)
+        self.axes_group = axes_group
+        self.contours = contours
+        self.start = start
+        self.steps = steps
+        self.axes = axes
+
+
 def blank() -> VMobject:
     """An invisible cell for a table laid out with ``arrange_in_grid``."""
     return Dot(radius=0.01).set_opacity(0)
@@ -602,6 +621,7 @@ def blank() -> VMobject:
 def color_by_quantity(tex: MathTex) -> MathTex:
     """Colour each part of a backpropagation formula by the quantity it names."""
     for part in tex:
+        assert isinstance(part, MathTexPart)
         text = part.tex_string
         if "partial C" in text or "nabla" in text:
             part.set_color(style.GRADIENT_COLOR)

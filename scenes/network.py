@@ -15,6 +15,8 @@ neurons show the first sample (column 1) and the gradients are the batch means.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from manim import (
     DOWN,
     LEFT,
@@ -70,6 +72,8 @@ DIAGRAM_WIDTH = 6.6
 """Largest width of the diagram (left half of the frame); the panel takes the right."""
 PANEL_WIDTH = 6.3
 
+M = TypeVar("M", bound=Mobject)
+
 
 def build_diagram(numbers: NumberRegistry) -> NetworkDiagram:
     """The step's network with edges styled by ``W^(l)``, sized for the left half."""
@@ -100,7 +104,7 @@ def chosen_weight(numbers: NumberRegistry, diagram: NetworkDiagram) -> tuple[int
     return best
 
 
-def fit_in(mob: Mobject, width: float) -> Mobject:
+def fit_in(mob: M, width: float) -> M:
     """Shrink ``mob`` to ``width`` if it is wider (never enlarge)."""
     if mob.width > width:
         mob.scale_to_fit_width(width)
@@ -307,7 +311,8 @@ class NetworkScene(TraceScene):
             level = min(abs(float(self.numbers.value(f"{name}[{j},0]"))), 1.0)
             anims.append(
                 AnimationGroup(
-                    neuron.animate.set_fill(color, opacity=0.1 + 0.3 * level).set_stroke(color),
+                    # AnimationGroup builds `.animate` itself; manim's hint names Animation only.
+                    neuron.animate.set_fill(color, opacity=0.1 + 0.3 * level).set_stroke(color),  # type: ignore[arg-type]
                     FadeIn(value),
                 )
             )
@@ -335,7 +340,8 @@ class NetworkScene(TraceScene):
             )
             label.next_to(neuron, DOWN, buff=0.04)
             self.deltas[(l, j)] = label
-            anims.append(AnimationGroup(neuron.animate.set_stroke(DELTA_COLOR), FadeIn(label)))
+            # AnimationGroup builds `.animate` itself; manim's hint names Animation only.
+            anims.append(AnimationGroup(neuron.animate.set_stroke(DELTA_COLOR), FadeIn(label)))  # type: ignore[arg-type]
         return LaggedStart(*anims, lag_ratio=0.4)
 
     def _weight_panel(self, l: int, j: int, k: int) -> VGroup:

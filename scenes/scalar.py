@@ -463,7 +463,7 @@ class ScalarScene(StoryScene):
             self.table_numbers.append(number)
             self.row_points.append([i])
         half = (len(rows) + 1) // 2
-        blocks = VGroup()
+        blocks, headers = VGroup(), VGroup()
         for chunk in (rows[:half], rows[half:]):
             if not chunk:
                 continue
@@ -476,8 +476,8 @@ class ScalarScene(StoryScene):
                 rows=len(chunk) + 1, cols=2, buff=(0.45, 0.16), col_alignments="rr"
             )
             blocks.add(VGroup(header, *chunk))
+            headers.add(header)
         blocks.arrange(RIGHT, buff=0.6, aligned_edge=UP)
-        headers = VGroup(*(b[0] for b in blocks))
         return VGroup(headers, VGroup(*rows))
 
     def run_plots(self) -> VGroup:

@@ -18,6 +18,8 @@ Render: ``manim render -ql scenes/training.py``; choose the trace with ``BACKPRO
 
 from __future__ import annotations
 
+from typing import TypeVar, cast
+
 import numpy as np
 from manim import (
     DOWN,
@@ -38,6 +40,7 @@ from manim import (
     VMobject,
     config,
 )
+from manim.mobject.mobject import _AnimationBuilder
 
 from backprop_anim.diagram import NetworkDiagram
 from backprop_anim.heatmap import ColourScale, Heatmap
@@ -73,8 +76,10 @@ GRADIENT_DECADES = 3
 """``∂C/∂W`` heatmaps use a log colour scale over this many decades below the largest
 gradient (gradients shrink by orders of magnitude over a run); ``W`` is linear."""
 
+M = TypeVar("M", bound=Mobject)
 
-def fit_in(mob: Mobject, width: float, height: float | None = None) -> Mobject:
+
+def fit_in(mob: M, width: float, height: float | None = None) -> M:
     """Shrink ``mob`` to fit ``width`` (and ``height``); never enlarge."""
     if mob.width > width:
         mob.scale_to_fit_width(width)
@@ -192,7 +197,7 @@ class TrainingScene(TraceScene):
             rf"{c.activations[-1]} output, {c.loss.replace('_', ' ')}}}"
         )
         title = MathTex(text, font_size=BODY_SIZE, color=TEXT_COLOR)
-        return fit_in(title, config.frame_width - 1).to_edge(UP, buff=0.25)  # type: ignore[return-value]
+        return fit_in(title, config.frame_width - 1).to_edge(UP, buff=0.25)
 
     def _loss_panel(self, k0: int) -> VGroup:
         """Axes of ``C`` against ``k``, the curve in one piece per shown interval, a dot
@@ -236,7 +241,7 @@ class TrainingScene(TraceScene):
         return seg.set_points_as_corners([self.axes.c2p(x, y) for x, y in zip(xs, ys, strict=True)])
 
     def _curve_point(self, k: int) -> np.ndarray:
-        return self.axes.c2p(k, self.trace.losses[k - 1])  # type: ignore[no-any-return]
+        return self.axes.c2p(k, self.trace.losses[k - 1])
 
     def _counter(self, k: int) -> VGroup:
         size = SMALL_SIZE + 2
@@ -262,7 +267,7 @@ class TrainingScene(TraceScene):
         L = len(first.layers)
         box = min(HEATMAP_BOX, 5.4 / L - 0.35)
         heatmaps: list[tuple[int, str, Heatmap]] = []
-        rows: list[list[Mobject]] = [[], [], [], []]
+        rows: list[list[VMobject]] = [[], [], [], []]
         for l, r in enumerate(first.layers, start=1):
             w = Heatmap(
                 r.W, self.numbers.value("W_scale"), max_width=box, max_height=box, max_cell=0.9
@@ -288,15 +293,17 @@ class TrainingScene(TraceScene):
             rows[3].append(g)
         cells = [m for row in rows for m in row]
         grid = VGroup(*cells).arrange_in_grid(rows=4, cols=L, buff=(0.35, 0.15))
-        w_bar = ColourScale(self.numbers, "W_scale", height=max(h.border.height for h in rows[1]))
+        w_maps = [hm for _, name, hm in heatmaps if name == "W"]  # row 1 of the grid
+        g_maps = [hm for _, name, hm in heatmaps if name == "dW"]  # row 3
+        w_bar = ColourScale(self.numbers, "W_scale", height=max(h.border.height for h in w_maps))
         g_bar = ColourScale(
             self.numbers,
             "dW_scale",
-            height=max(h.border.height for h in rows[3]),
+            height=max(h.border.height for h in g_maps),
             decades=GRADIENT_DECADES,
         )
-        w_bar.next_to(grid, RIGHT, buff=0.3).match_y(VGroup(*rows[1]))
-        g_bar.next_to(grid, RIGHT, buff=0.3).match_y(VGroup(*rows[3]))
+        w_bar.next_to(grid, RIGHT, buff=0.3).match_y(VGroup(*w_maps))
+        g_bar.next_to(grid, RIGHT, buff=0.3).match_y(VGroup(*g_maps))
         return heatmaps, VGroup(grid, w_bar, g_bar)
 
     def _layout(self) -> None:
@@ -321,15 +328,16 @@ class TrainingScene(TraceScene):
         if lower.get_right()[0] > space_right:
             lower.shift((space_right - lower.get_right()[0]) * RIGHT)
 
-    def _advance(self, previous: int, k: int) -> list[Animation]:
+    def _advance(self, previous: int, k: int) -> list[Animation | _AnimationBuilder]:
         """Everything that changes from shown iteration ``previous`` to ``k``."""
         step = self.trace.step(k)
         counter = self._counter(k).move_to(self.counter, aligned_edge=LEFT)
         segment = self._segment(previous, k)
         self.curve.append(segment)
-        anims: list[Animation] = [
+        anims: list[Animation | _AnimationBuilder] = [
             Create(segment),
-            self.curve_dot.animate.move_to(self._curve_point(k)),
+            # manim types `.animate` as the builder or the mobject; it is the builder.
+            cast(_AnimationBuilder, self.curve_dot.animate.move_to(self._curve_point(k))),
             ReplacementTransform(self.counter, counter),
         ]
         self.counter = counter
