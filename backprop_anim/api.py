@@ -140,6 +140,13 @@ class RowColumn:
         The number the lines end on: the entry of the result quantity, or the sum.
     value
         That number's value, read from the trace.
+
+    Examples
+    --------
+    >>> from backprop_anim import registry, row_times_column
+    >>> p = row_times_column(registry(preset="delta-demo"), "W", 2, "a", 1, row=0)
+    >>> p.record.kind, p.record.at, p.product.shown
+    ('row_column', (0, 0), [0, 1, 2])
     """
 
     mobject: VGroup
@@ -244,7 +251,8 @@ def row_times_column(
         lines.append(product.values_line)
         _text_colour(lines[1], style, [r for r in lines[1].roles if r[0] == "term"])
     group = VGroup(*lines).arrange(DOWN, aligned_edge=LEFT, buff=0.3)
-    res = product.get_result()
+    # The entry computed: the result quantity's entry, or (without one) the sum.
+    res = product.get_result() if result is not None else lines[0].get_number("sum")
     return RowColumn(group, product, res, numbers.shown[numbers.index_of(res)].value, style)
 
 
@@ -258,6 +266,14 @@ class Hadamard:
         The line (a :class:`~backprop_anim.products.TokenLine`).
     result
         The result's number; ``value`` is its value from the trace.
+
+    Examples
+    --------
+    >>> from backprop_anim import hadamard, registry
+    >>> h = hadamard(registry(preset="delta-demo"), "grad_a", 2, "sigma_prime", 2,
+    ...              result=("delta", 2), row=1)
+    >>> h.record.kind, len(h.mobject.nums)       # left, right, result
+    ('hadamard', 3)
     """
 
     mobject: TokenLine
@@ -329,7 +345,18 @@ def hadamard(
 
 @dataclass
 class OuterProduct:
-    """``(left rightᵀ / m)[row, col]`` written out: what :func:`outer_product` returns."""
+    """``(left rightᵀ / m)[row, col]`` written out: what :func:`outer_product` returns.
+
+    ``mobject`` is the line, ``result`` its last number and ``value`` that number's value;
+    ``record.shown`` lists the samples written out.
+
+    Examples
+    --------
+    >>> from backprop_anim import outer_product, registry
+    >>> o = outer_product(registry(preset="batch-demo"), "delta", 1, "a", 0, row=0, col=1)
+    >>> o.record.kind, o.record.divisor > 1          # a batch: (1/m) Σ_s
+    ('outer', True)
+    """
 
     mobject: TokenLine
     result: MathTex
@@ -417,6 +444,13 @@ class Transpose:
         :meth:`animations`.
     moves
         ``((i, j), (j, i))`` for each entry shown in both.
+
+    Examples
+    --------
+    >>> from backprop_anim import registry, transpose
+    >>> t = transpose(registry(preset="delta-demo"), "W", 1)
+    >>> t.moves[:2]
+    [((0, 0), (0, 0)), ((0, 1), (1, 0))]
     """
 
     original: TraceMatrix

@@ -153,7 +153,15 @@ class TraceMatrix(Matrix):
 
 def color_legend(font_size: float = SMALL_SIZE, style: Style | None = None) -> VGroup:
     """The colour of every quantity (:data:`~backprop_anim.style.LEGEND`, or ``style``'s
-    legend), in one row."""
+    legend), in one row.
+
+    Examples
+    --------
+    >>> from backprop_anim import DEFAULT_STYLE, color_legend
+    >>> legend = color_legend(style=DEFAULT_STYLE)
+    >>> len(legend), legend[6][1].get_color() == DEFAULT_STYLE.delta     # swatch + symbol
+    (10, True)
+    """
     items = VGroup()
     for tex, color in LEGEND if style is None else style.legend():
         swatch = Square(side_length=0.18, color=color, fill_opacity=1.0, stroke_width=0)

@@ -50,7 +50,7 @@ class TraceScene(CueMixin, Scene):
     Making one turns the render tuning on (:func:`backprop_anim.tuning.enable`) unless
     ``BACKPROP_FAST=0``; the frames are the same either way. The class combines with
     manim-voiceover's ``VoiceoverScene`` by multiple inheritance
-    (``class Mine(VoiceoverScene, TraceScene)``; see ``docs/api.md``).
+    (``class Mine(TraceScene, VoiceoverScene)``, the kit first; see ``docs/api.md``).
 
     Examples
     --------

@@ -118,7 +118,8 @@ class Style:
         base = name.rstrip("0123456789")
         if base == "a" and name[1:] == "0":
             return self.input
-        return getattr(self, _FIELD_OF[base])  # type: ignore[no-any-return]
+        color: ManimColor = getattr(self, _FIELD_OF[base])
+        return color
 
     def legend(self) -> tuple[tuple[str, ManimColor], ...]:
         """``(tex, colour)`` pairs of the quantities, as :data:`LEGEND` in this style."""
