@@ -170,7 +170,8 @@ HEATMAP_ZERO_COLOR: ManimColor = ManimColor("#1C1C1C")
 HEATMAP_MAX_CELLS = 10
 """Heatmaps of wider matrices show first entries, a gap and the last (a fixed budget,
 so a frame costs about the same whatever the layer width)."""
-CLASS_COLORS: tuple[ManimColor, ManimColor] = (ManimColor("#C45BAA"), GOLD_C)
-"""Decision regions and data points: label 0, label 1 (1 is the target colour)."""
+CLASS_COLORS: tuple[ManimColor, ManimColor] = (ManimColor("#5E6E8C"), GOLD_C)
+"""Decision regions and data points: label 0 (a slate no quantity or sign uses), label 1
+(the target colour)."""
 REGION_OPACITY = 0.55
 """How strongly the regions are tinted (data points are drawn at full colour over them)."""

@@ -252,6 +252,11 @@ def test_one_colour_per_meaning() -> None:
         distance = math.dist(rgb(c1), rgb(c2))
         floor = 80 if n1 in marks or n2 in marks else 40
         assert distance >= floor, f"{n1} and {n2} are {distance:.0f} apart in RGB"
+    # Label 0 of the decision regions is far from every colour too (label 1 is the target).
+    label0, label1 = style_module.CLASS_COLORS
+    assert label1 == DEFAULT_STYLE.target
+    for name, colour in colours.items():
+        assert math.dist(rgb(label0), rgb(colour)) >= 80, f"label 0 and {name}"
     # The constants the scenes use are the default style, and so is the legend.
     assert style_module.NEGATIVE_COLOR == DEFAULT_STYLE.negative
     assert style_module.HIGHLIGHT_COLOR == DEFAULT_STYLE.highlight
