@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, ManimColor, MathTex, Tex, VGroup, Write
+from manim import DOWN, LEFT, RIGHT, UP, FadeIn, ManimColor, MathTex, Tex, VGroup, Write
 
 from backprop_anim import DEFAULT_STYLE, TraceMatrix, TraceScene, hadamard, row_times_column
 
@@ -34,6 +34,7 @@ class BP2MyColours(TraceScene):
     config_file = "my_network.toml"
     iteration = 1
     decimals = 2
+    hold_for_narration = True  # each subtitle is shown in full before the next beat
 
     def construct(self) -> None:
         self.title()
@@ -58,7 +59,7 @@ class BP2MyColours(TraceScene):
         self.d = TraceMatrix(self.numbers, f"delta{l + 1}", style=MY_STYLE)
         self.sp = TraceMatrix(self.numbers, f"sigma_prime{l}", style=MY_STYLE)
         board = VGroup(self.WT, self.d, MathTex(r"\odot"), self.sp).arrange(RIGHT, buff=0.4)
-        board.scale(0.8).next_to(self.heading, DOWN, buff=0.4).to_edge(LEFT, buff=0.6)
+        board.next_to(self.heading, DOWN, buff=0.5).to_edge(LEFT, buff=0.6)
         self.play(FadeIn(board))
 
     def one_entry(self) -> None:
@@ -74,11 +75,10 @@ class BP2MyColours(TraceScene):
             result=("delta", LAYER), row=k, style=MY_STYLE,
         )  # fmt: skip
         lines = VGroup(back.mobject, bp2.mobject).arrange(DOWN, aligned_edge=LEFT, buff=0.35)
-        lines.scale(0.85).next_to(self.WT, DOWN, buff=0.6, aligned_edge=LEFT)
+        lines.next_to(self.WT, DOWN, buff=0.7, aligned_edge=LEFT)
         for animation in back.animations(self.WT, self.d):
             self.play(animation)
         self.play(*bp2.animations(back.result, self.sp))
-        self.lines = lines
 
     def my_text(self) -> None:
         self.beat("In my words", "The error flows back along the same weights.")
@@ -89,5 +89,3 @@ class BP2MyColours(TraceScene):
         ).arrange(DOWN, aligned_edge=LEFT, buff=0.2)
         note.to_edge(RIGHT, buff=0.5).shift(0.6 * UP)
         self.play(FadeIn(note, shift=0.2 * LEFT))
-        self.wait(0.5)
-        self.play(FadeOut(self.lines))

@@ -15,6 +15,7 @@ from backprop_anim import DEFAULT_STYLE, TraceMatrix, TraceScene, row_times_colu
 
 class ForwardThenSummary(TraceScene):
     preset = "delta-demo"
+    hold_for_narration = True  # each subtitle is shown in full before the next beat
 
     def construct(self) -> None:
         self.board()

@@ -66,16 +66,21 @@ def test_every_public_name_resolves_and_is_listed_by_dir() -> None:
 
 
 def test_every_public_name_documents_an_example_that_runs() -> None:
-    logging.getLogger("manim").setLevel(logging.WARNING)  # TeX messages would be output
     finder, runner = doctest.DocTestFinder(), doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
-    for name in backprop_anim.__all__:
-        obj = getattr(backprop_anim, name)
-        target = type(obj) if isinstance(obj, Style) else obj
-        doc = target.__doc__ or ""
-        assert "Examples" in doc and (">>>" in doc or "::" in doc), f"{name}: no example"
-        for test in finder.find(target, name):
-            if test.examples and test.name == name:
-                runner.run(test)
+    logger = logging.getLogger("manim")
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # TeX messages would be read as the examples' output
+    try:
+        for name in backprop_anim.__all__:
+            obj = getattr(backprop_anim, name)
+            target = type(obj) if isinstance(obj, Style) else obj
+            doc = target.__doc__ or ""
+            assert "Examples" in doc and (">>>" in doc or "::" in doc), f"{name}: no example"
+            for test in finder.find(target, name):
+                if test.examples and test.name == name:
+                    runner.run(test)
+    finally:
+        logger.setLevel(level)
     assert runner.failures == 0, "a public example fails (see the output above)"
 
 
