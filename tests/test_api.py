@@ -84,11 +84,12 @@ def test_every_public_name_documents_an_example_that_runs() -> None:
     assert runner.failures == 0, "a public example fails (see the output above)"
 
 
-def test_importing_the_package_imports_no_manim() -> None:
+def test_importing_the_package_imports_nothing_else() -> None:
+    """Manim imports the plugin module half-way through its own import: importing the
+    package may add no module but itself (not manim, not even ``typing``)."""
     code = (
-        "import json, sys, backprop_anim;"
-        "print(json.dumps(sorted(m for m in sys.modules"
-        " if m.split('.')[0] in ('manim', 'backprop_anim', 'backprop_core'))))"
+        "import json, sys; before = set(sys.modules); import backprop_anim;"
+        "print(json.dumps(sorted(set(sys.modules) - before)))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code],
@@ -346,3 +347,25 @@ def test_each_example_renders_from_another_folder(
     video = tmp_path / "media" / "videos" / Path(file).stem / "480p15" / f"{scene}.mp4"
     assert low <= duration(video) <= high
     assert video.with_suffix(".srt").read_text("utf-8").strip()
+
+
+def test_the_command_and_the_lecture_read_the_class_inputs_from_the_scene_file() -> None:
+    from backprop_cli.render import check_inputs
+    from backprop_lecture.build import part_step, part_trace, scene_inputs
+    from backprop_lecture.spec import Part
+
+    scene = EXAMPLES / "bp2_my_colours.py"
+    named = scene_inputs(scene)
+    assert (named["config_file"], named["iteration"], named["decimals"]) == (
+        "my_network.toml",
+        1,
+        2,
+    )
+    # `backprop render FILE --iteration K` checks K against the class's own config ...
+    with pytest.raises(BackpropError, match=r"my_network\.toml: --iteration: iteration 9 "):
+        check_inputs(scene, None, None, None, 9)
+    # ... and an option replaces what the class says (the scene then reads it from the env).
+    assert check_inputs(scene, "xor", None, None, 10) == (None, "xor", None)
+    part = Part(1, scene, "bp2", None, None, None, None, None)
+    assert part_trace(part).config.sizes == (3, 4, 2)
+    assert part_step(part) == (1, 2)
