@@ -23,23 +23,19 @@ from manim import (
 )
 from numpy.typing import NDArray
 
-from backprop_anim.style import (
-    MAX_ROWS,
-    NEGATIVE_COLOR,
-    POSITIVE_COLOR,
-    SMALL_SIZE,
-    TEXT_COLOR,
-    WEIGHT_COLOR,
-)
+from backprop_anim.style import DEFAULT_STYLE, MAX_ROWS, SMALL_SIZE, Style
 from backprop_explain.elide import Index, visible_indices
 
 MIN_EDGE_WIDTH = 0.8
 MAX_EDGE_WIDTH = 6.0
 
 
-def edge_style(value: float, scale: float) -> tuple[ManimColor, float]:
-    """Colour (sign) and stroke width (grows with ``|value| / scale``) of an edge."""
-    color = POSITIVE_COLOR if value >= 0 else NEGATIVE_COLOR
+def edge_style(
+    value: float, scale: float, style: Style = DEFAULT_STYLE
+) -> tuple[ManimColor, float]:
+    """Colour (sign: ``style.positive``/``style.negative``) and stroke width (grows with
+    ``|value| / scale``) of an edge."""
+    color = style.positive if value >= 0 else style.negative
     frac = 0.0 if scale <= 0 else min(abs(value) / scale, 1.0)
     return color, MIN_EDGE_WIDTH + frac * (MAX_EDGE_WIDTH - MIN_EDGE_WIDTH)
 
@@ -58,14 +54,18 @@ class NetworkDiagram(VGroup):
         Taller layers are elided.
     layer_buff, neuron_buff, radius
         Spacing between columns, between neurons, and the neurons' radius.
+    style
+        Colours: neurons and labels in ``style.text``, plain edges in ``style.weight``,
+        weighted edges in ``style.positive``/``style.negative``.
 
     Examples
     --------
-    ::
-
-        net = NetworkDiagram([2, 3, 2], weights=[s.W for s in step.layers])
-        net.get_neuron(1, 2)      # neuron 2 of layer 1
-        net.get_edge(2, 0, 1)     # the edge of W^(2)[0, 1]: neuron 1 (layer 1) -> 0 (layer 2)
+    >>> from backprop_anim import NetworkDiagram, registry
+    >>> step = registry(preset="delta-demo").step
+    >>> net = NetworkDiagram([2, 3, 2], weights=[layer.W for layer in step.layers])
+    >>> edge = net.get_edge(2, 0, 1)   # W^(2)[0, 1]: neuron 1 of layer 1 to neuron 0 of layer 2
+    >>> edge.get_color() == net.style.negative    # W^(2)[0, 1] = -0.2 < 0
+    True
     """
 
     def __init__(
@@ -77,9 +77,11 @@ class NetworkDiagram(VGroup):
         layer_buff: float = 1.6,
         neuron_buff: float = 0.22,
         radius: float = 0.2,
+        style: Style = DEFAULT_STYLE,
         **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)
+        self.style = style
         self.sizes = tuple(sizes)
         self.indices: list[list[Index]] = [visible_indices(n, max_neurons) for n in self.sizes]
         self._neurons: dict[tuple[int, int], Circle] = {}
@@ -91,7 +93,7 @@ class NetworkDiagram(VGroup):
         self.edges = VGroup(*(self._build_edges(l) for l in range(1, len(sizes))))
         self.size_labels = VGroup(
             *(
-                MathTex(rf"n_{{{l}}} = {n}", font_size=SMALL_SIZE, color=TEXT_COLOR).next_to(
+                MathTex(rf"n_{{{l}}} = {n}", font_size=SMALL_SIZE, color=style.text).next_to(
                     self.layers[l], DOWN, buff=0.25
                 )
                 for l, n in enumerate(self.sizes)
@@ -109,9 +111,9 @@ class NetworkDiagram(VGroup):
         column = VGroup()
         for j in self.indices[l]:
             if j is None:
-                column.add(MathTex(r"\vdots", font_size=SMALL_SIZE + 8, color=TEXT_COLOR))
+                column.add(MathTex(r"\vdots", font_size=SMALL_SIZE + 8, color=self.style.text))
                 continue
-            neuron = Circle(radius=radius, color=TEXT_COLOR, stroke_width=2)
+            neuron = Circle(radius=radius, color=self.style.text, stroke_width=2)
             self._neurons[(l, j)] = neuron
             column.add(neuron)
         return column.arrange(DOWN, buff=buff)
@@ -127,7 +129,7 @@ class NetworkDiagram(VGroup):
                     start.get_right(),
                     end.get_left(),
                     stroke_width=MIN_EDGE_WIDTH,
-                    color=WEIGHT_COLOR,
+                    color=self.style.weight,
                     stroke_opacity=0.7,
                 )
                 self._edges[(l, j, k)] = edge
@@ -151,7 +153,7 @@ class NetworkDiagram(VGroup):
         if scale is None:
             scale = max(float(np.max(np.abs(W))) for W in weights) or 1.0
         for (l, j, k), edge in self._edges.items():
-            color, width = edge_style(float(weights[l - 1][j, k]), scale)
+            color, width = edge_style(float(weights[l - 1][j, k]), scale, self.style)
             edge.set_stroke(color=color, width=width)
         return self
 
@@ -197,4 +199,5 @@ class NetworkDiagram(VGroup):
 
     def layer_label(self, l: int, tex: str, font_size: float = SMALL_SIZE) -> MathTex:
         """A label over layer ``l`` (e.g. ``a^{(1)}``)."""
-        return MathTex(tex, font_size=font_size).next_to(self.layers[l], UP, buff=0.25)
+        label = MathTex(tex, font_size=font_size, color=self.style.text)
+        return label.next_to(self.layers[l], UP, buff=0.25)

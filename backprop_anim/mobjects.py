@@ -5,7 +5,16 @@ from __future__ import annotations
 from manim import DOWN, LEFT, RIGHT, UP, ManimColor, MathTex, Matrix, Square, VGroup
 
 from backprop_anim.numbers import NumberRegistry, entry_source
-from backprop_anim.style import LEGEND, MATRIX_ENTRY_SIZE, MAX_BATCH, MAX_COLS, MAX_ROWS, SMALL_SIZE
+from backprop_anim.style import (
+    DEFAULT_STYLE,
+    LEGEND,
+    MATRIX_ENTRY_SIZE,
+    MAX_BATCH,
+    MAX_COLS,
+    MAX_ROWS,
+    SMALL_SIZE,
+    Style,
+)
 from backprop_explain.elide import Index, visible_indices
 
 
@@ -27,34 +36,39 @@ class TraceMatrix(Matrix):
     name
         The quantity's name in :mod:`backprop_explain.explain` (``"W2"``, ``"delta1"``, ``"a0"``).
     color
-        The quantity's colour from :mod:`backprop_anim.style`.
+        The quantity's colour; by default ``style``'s colour of the quantity.
     transpose
         Show the transpose (entry ``(i, j)`` on screen is ``name[j, i]``).
     max_rows, max_cols
         Elision limits; by default :data:`MAX_ROWS` and, for activations and other
         ``(n, m)`` batch quantities, :data:`MAX_BATCH` columns, else :data:`MAX_COLS`.
+    style
+        The colours (:class:`~backprop_anim.style.Style`) used when ``color`` is not given.
 
     Examples
     --------
-    ::
-
-        W = TraceMatrix(numbers, "W2", WEIGHT_COLOR)
-        W.get_entry(0, 1)        # the mobject showing W^(2)[0, 1]
-        W.get_row(0)             # the shown entries of row 0, for highlighting
+    >>> from backprop_anim import TraceMatrix, registry
+    >>> numbers = registry(preset="delta-demo")
+    >>> W = TraceMatrix(numbers, "W2")
+    >>> W.true_shape, W.get_entry(0, 1).get_tex_string()     # W^(2)[0, 1], 3 decimals
+    ((2, 3), '-0.200')
     """
 
     def __init__(
         self,
         numbers: NumberRegistry,
         name: str,
-        color: ManimColor,
+        color: ManimColor | None = None,
         *,
+        style: Style = DEFAULT_STYLE,
         transpose: bool = False,
         max_rows: int | None = None,
         max_cols: int | None = None,
         font_size: float = MATRIX_ENTRY_SIZE,
         **kwargs: object,
     ) -> None:
+        if color is None:
+            color = style.color_of(name)
         value = numbers.value_array(name)
         if transpose:
             value = value.T
@@ -138,10 +152,19 @@ class TraceMatrix(Matrix):
         )
 
 
-def color_legend(font_size: float = SMALL_SIZE) -> VGroup:
-    """The colour of every quantity (:data:`~backprop_anim.style.LEGEND`), in one row."""
+def color_legend(font_size: float = SMALL_SIZE, style: Style | None = None) -> VGroup:
+    """The colour of every quantity (:data:`~backprop_anim.style.LEGEND`, or ``style``'s
+    legend), in one row.
+
+    Examples
+    --------
+    >>> from backprop_anim import DEFAULT_STYLE, color_legend
+    >>> legend = color_legend(style=DEFAULT_STYLE)
+    >>> len(legend), legend[6][1].get_color() == DEFAULT_STYLE.delta     # swatch + symbol
+    (10, True)
+    """
     items = VGroup()
-    for tex, color in LEGEND:
+    for tex, color in LEGEND if style is None else style.legend():
         swatch = Square(side_length=0.18, color=color, fill_opacity=1.0, stroke_width=0)
         items.add(
             VGroup(swatch, MathTex(tex, font_size=font_size, color=color)).arrange(RIGHT, buff=0.08)

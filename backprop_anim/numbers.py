@@ -54,7 +54,19 @@ class NumberRegistry:
     """Makes number mobjects from trace expressions and remembers each one.
 
     ``iteration`` arguments pick another recorded step than the scene's own (for tables
-    of a whole run); by default expressions are evaluated at ``step``.
+    of a whole run); by default expressions are evaluated at ``step``. A
+    :class:`~backprop_anim.scene.TraceScene` has one as ``self.numbers``; outside a scene,
+    :func:`backprop_anim.registry` makes one.
+
+    Examples
+    --------
+    >>> from backprop_anim import registry
+    >>> numbers = registry(preset="delta-demo")
+    >>> numbers.text("W1[0,0]"), numbers.text("loss", decimals=2)
+    ('0.200', '0.48')
+    >>> z = numbers.tex("z1[0,0]", color="#5CD0B3")   # a MathTex, registered with its origin
+    >>> numbers.shown[-1].expression, numbers.shown[-1].text
+    ('z1[0,0]', '0.100')
     """
 
     trace: Trace

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from manim import Scene, TexTemplate, config
 
 from backprop_anim import tuning
 from backprop_anim.cues import WORDS_PER_SECOND as WORDS_PER_SECOND  # re-exported
 from backprop_anim.cues import CueMixin
-from backprop_anim.inputs import SceneInputs, fast_or_exit, inputs_or_exit
+from backprop_anim.inputs import SceneInputs, SceneSettings, fast_or_exit, inputs_or_exit
 from backprop_anim.numbers import NumberRegistry
 
 TEX_TEMPLATE = Path(__file__).with_name("tex_template.tex")
@@ -32,17 +33,54 @@ def use_project_tex_template() -> None:
 
 
 class TraceScene(CueMixin, Scene):
-    """A scene that reads one trace (chosen by ``BACKPROP_*``) and narrates beats.
+    """A scene that reads one trace and narrates beats: the base of every scene.
 
-    Subclasses set :attr:`default_preset` and write ``construct()`` as a list of beats,
-    each starting with :meth:`beat`, which opens a section (``--save_sections`` writes one
-    clip per beat) and adds the beat's subcaption (manim writes the ``.srt``).
+    Write ``construct()`` as a list of beats, each starting with :meth:`beat`, which
+    opens a section (``--save_sections`` writes one clip per beat) and adds the beat's
+    subcaption (manim writes the ``.srt``). ``self.numbers`` (a
+    :class:`~backprop_anim.numbers.NumberRegistry`) makes every number on screen from
+    the trace, ``self.trace`` and ``self.step`` are the trace and the explained step.
+
+    Which trace: the class attributes below, or the ``BACKPROP_*`` environment variables
+    (``backprop render --preset/--trace/--config/--iteration/--decimals`` sets them),
+    which win, setting by setting (see :mod:`backprop_anim.inputs`). With neither, the
+    scene trains :attr:`default_preset`. Relative paths in ``trace_file`` and
+    ``config_file`` are relative to the folder of the file that defines the class.
 
     Making one turns the render tuning on (:func:`backprop_anim.tuning.enable`) unless
-    ``BACKPROP_FAST=0``; the frames are the same either way.
+    ``BACKPROP_FAST=0``; the frames are the same either way. The class combines with
+    manim-voiceover's ``VoiceoverScene`` by multiple inheritance
+    (``class Mine(TraceScene, VoiceoverScene)``, the kit first; see ``docs/api.md``).
+
+    Examples
+    --------
+    ::
+
+        from manim import FadeIn
+        from backprop_anim import TraceMatrix, TraceScene
+
+        class FirstWeights(TraceScene):
+            preset = "xor"          # or trace_file = "run.json", config_file = "net.toml"
+            iteration = 1
+
+            def construct(self) -> None:
+                self.beat("The weights", "These are the first layer's weights.")
+                self.play(FadeIn(TraceMatrix(self.numbers, "W1")))
+                self.finish_beats()
     """
 
     default_preset = "delta-demo"
+    """The preset trained when neither the class nor the environment names an input."""
+    trace_file: ClassVar[str | Path | None] = None
+    """A saved ``.json``/``.npz`` trace (``BACKPROP_TRACE`` wins)."""
+    config_file: ClassVar[str | Path | None] = None
+    """A TOML config, trained when the scene starts (``BACKPROP_CONFIG`` wins)."""
+    preset: ClassVar[str | None] = None
+    """A preset name, trained when the scene starts (``BACKPROP_PRESET`` wins)."""
+    iteration: ClassVar[int | None] = None
+    """The iteration explained, 1 if unset (``BACKPROP_ITERATION`` wins)."""
+    decimals: ClassVar[int | None] = None
+    """Digits after the point, 3 if unset (``BACKPROP_DECIMALS`` wins)."""
     hold_for_narration = False
     """If true, a beat does not end before its subcaption has been shown in full (the
     next beat waits for it), so subcaptions never overlap; call :meth:`finish_beats` at
@@ -70,10 +108,28 @@ class TraceScene(CueMixin, Scene):
     def setup(self) -> None:
         use_project_tex_template()
         # Load (and validate) the trace before any frame is written.
-        self.inputs = inputs_or_exit(self.default_preset)
+        self.inputs = inputs_or_exit(self.default_preset, self.input_settings())
         self.numbers = NumberRegistry(self.inputs.trace, self.inputs.step, self.inputs.decimals)
         self.beats: list[str] = []
         self._narration_end: float | None = None
+
+    @classmethod
+    def input_settings(cls) -> SceneSettings:
+        """The inputs the class names (:attr:`trace_file`, ... ), for
+        :func:`~backprop_anim.inputs.load_inputs`."""
+        try:
+            file: Path | None = Path(inspect.getfile(cls)).resolve()
+        except (TypeError, OSError):  # a class made in an interactive session
+            file = None
+        return SceneSettings(
+            trace_file=cls.trace_file,
+            config_file=cls.config_file,
+            preset=cls.preset,
+            iteration=cls.iteration,
+            decimals=cls.decimals,
+            base=None if file is None else file.parent,
+            where=cls.__name__ if file is None else f"{file.name}: {cls.__name__}",
+        )
 
     def play(self, *animations: Any, **kwargs: Any) -> None:
         if self._update_walk is not None:

@@ -27,7 +27,7 @@ from backprop_cli.script import narration_options, prepare_plans
 from backprop_core.config import Config, load_config, load_preset, preset_names
 from backprop_core.errors import BackpropError
 from backprop_core.io import load_trace
-from backprop_lecture.build import scene_default_preset
+from backprop_lecture.build import scene_default_preset, scene_inputs
 from backprop_lecture.cache import PartNarration
 from backprop_lecture.render import part_environment, project_flags
 from backprop_lecture.spec import (
@@ -95,21 +95,32 @@ def check_inputs(
     given = [n for n, v in (("--preset", preset), ("--trace", trace), ("--config", config)) if v]
     if len(given) > 1:
         raise BackpropError(None, " and ".join(given), "give at most one of them")
-    if trace is not None:
-        loaded = load_trace(trace)
+    # Without an option, what the scene class names (docs/api.md), read from its source.
+    named = {} if given else scene_inputs(scene)
+    class_trace, class_config, class_preset = (
+        named.get(k) for k in ("trace_file", "config_file", "preset")
+    )
+    if trace is not None or isinstance(class_trace, str):
+        path = trace if trace is not None else scene.parent / str(class_trace)
+        loaded = load_trace(path)
         if iteration is not None:
             try:
                 loaded.step(iteration)
             except KeyError as exc:
-                raise BackpropError(str(trace), "--iteration", str(exc.args[0])) from None
-        return trace.resolve(), None, None
-    if config is not None:
-        cfg = load_config(config)
-        source = str(config)
+                raise BackpropError(str(path), "--iteration", str(exc.args[0])) from None
+        return (None if trace is None else trace.resolve()), None, None
+    if config is not None or isinstance(class_config, str):
+        path = config if config is not None else scene.parent / str(class_config)
+        cfg = load_config(path)
+        source = str(path)
     else:
-        name = preset if preset is not None else scene_default_preset(scene)
+        if preset is not None:
+            name, option = preset, "--preset"
+        elif isinstance(class_preset, str):
+            name, option = class_preset, f"{scene.name}: preset"
+        else:
+            name, option = scene_default_preset(scene), f"{scene.name}: default_preset"
         if name not in preset_names():
-            option = "--preset" if preset is not None else f"{scene.name}: default_preset"
             raise BackpropError(
                 None,
                 option,

@@ -142,47 +142,88 @@ def _part_preview(media: PartMedia) -> Path:
     return gif
 
 
-def scene_default_preset(scene: Path) -> str:
-    """The ``default_preset`` a scene file's class sets (read from its source, not
-    imported: importing would import manim), else the kit's default."""
+SCENE_INPUTS = ("default_preset", "preset", "trace_file", "config_file", "iteration", "decimals")
+"""The class attributes of a ``TraceScene`` that name its inputs (``docs/api.md``)."""
+
+
+def scene_inputs(scene: Path) -> dict[str, object]:
+    """The inputs a scene file's class names, as constants (read from its source, not
+    imported: importing would import manim): the first class that sets any of
+    :data:`SCENE_INPUTS`, e.g. ``{"config_file": "net.toml", "iteration": 2}``."""
     import ast
 
     for node in ast.walk(ast.parse(scene.read_text("utf-8"))):
-        if isinstance(node, ast.ClassDef):
-            for stmt in node.body:
-                if (
-                    isinstance(stmt, ast.Assign)
-                    and any(
-                        isinstance(t, ast.Name) and t.id == "default_preset" for t in stmt.targets
-                    )
-                    and isinstance(stmt.value, ast.Constant)
-                    and isinstance(stmt.value.value, str)
-                ):
-                    return stmt.value.value
-    return "delta-demo"
+        if not isinstance(node, ast.ClassDef) or node.decorator_list:
+            continue  # decorated classes (dataclasses) are not scenes
+        found: dict[str, object] = {}
+        for stmt in node.body:
+            targets = (
+                stmt.targets
+                if isinstance(stmt, ast.Assign)
+                else [stmt.target]
+                if isinstance(stmt, ast.AnnAssign)
+                else []
+            )
+            value = getattr(stmt, "value", None)
+            if not isinstance(value, ast.Constant):
+                continue
+            for t in targets:
+                if isinstance(t, ast.Name) and t.id in SCENE_INPUTS:
+                    found[t.id] = value.value
+        if found:
+            return found
+    return {}
+
+
+def scene_default_preset(scene: Path) -> str:
+    """The ``default_preset`` a scene file's class sets, else the kit's default."""
+    value = scene_inputs(scene).get("default_preset")
+    return value if isinstance(value, str) else "delta-demo"
 
 
 def part_trace(part: Part) -> Any:
-    """The trace a part's video shows, computed the way the scene computes it."""
+    """The trace a part's video shows, computed the way the scene computes it: the part's
+    own input, else the one its scene class names (paths relative to the scene file),
+    else the scene's ``default_preset``."""
     from backprop_core import load_config, load_preset, load_trace, run
 
     if part.trace is not None:
         return load_trace(part.trace)
     if part.config is not None:
         return run(load_config(part.config), source=str(part.config))
-    name = part.preset or scene_default_preset(part.scene)
+    named = scene_inputs(part.scene)
+    if part.preset is None and isinstance(named.get("trace_file"), str):
+        return load_trace(part.scene.parent / str(named["trace_file"]))
+    if part.preset is None and isinstance(named.get("config_file"), str):
+        path = part.scene.parent / str(named["config_file"])
+        return run(load_config(path), source=str(path))
+    preset = named.get("preset")
+    name = part.preset or (preset if isinstance(preset, str) else scene_default_preset(part.scene))
     return run(load_preset(name), source=f"preset {name}")
+
+
+def part_step(part: Part) -> tuple[int, int]:
+    """The iteration and decimals a part's video shows: the part's, else its scene
+    class's, else 1 and the handouts' default."""
+    from backprop_lecture.handout import DEFAULT_DECIMALS
+
+    named = scene_inputs(part.scene)
+    iteration, decimals = named.get("iteration"), named.get("decimals")
+    if part.iteration is not None or not isinstance(iteration, int):
+        iteration = 1 if part.iteration is None else part.iteration
+    if part.decimals is not None or not isinstance(decimals, int):
+        decimals = DEFAULT_DECIMALS if part.decimals is None else part.decimals
+    return iteration, decimals
 
 
 def part_values(part: Part) -> tuple[Callable[[str], float], int]:
     """How ``part``'s placeholders are evaluated: on the trace and step its video shows,
     at its precision, with the names of :mod:`backprop_explain.explain`."""
     from backprop_explain.explain import evaluate
-    from backprop_lecture.handout import DEFAULT_DECIMALS
 
     trace = part_trace(part)
-    step = trace.step(1 if part.iteration is None else part.iteration)
-    decimals = DEFAULT_DECIMALS if part.decimals is None else part.decimals
+    iteration, decimals = part_step(part)
+    step = trace.step(iteration)
     return (lambda expression: evaluate(trace, step, expression)), decimals
 
 
@@ -190,13 +231,12 @@ def write_handouts(parts: Sequence[Part], folder: Path) -> Path:
     """Each part's worked solution and exercise sheet, from the trace its video shows, at
     its iteration and precision: ``NN-scene.md``/``.tex`` and ``NN-scene-exercise.md``/``.tex``.
     """
-    from backprop_lecture.handout import DEFAULT_DECIMALS, write_handout
+    from backprop_lecture.handout import write_handout
 
     folder.mkdir(parents=True, exist_ok=True)
     for part in parts:
         trace = part_trace(part)
-        decimals = DEFAULT_DECIMALS if part.decimals is None else part.decimals
-        iteration = 1 if part.iteration is None else part.iteration
+        iteration, decimals = part_step(part)
         for blank, suffix in ((False, ""), (True, "-exercise")):
             for ext in (".md", ".tex"):
                 path = folder / f"{part.name}{suffix}{ext}"

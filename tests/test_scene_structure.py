@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 SCENES = sorted(
-    p for p in (Path(__file__).resolve().parents[1] / "scenes").glob("*.py") if p.stem != "__init__"
+    p
+    for p in (Path(__file__).resolve().parents[1] / "scenes").glob("*.py")
+    if p.name != "__init__.py"  # the package marker of `backprop_scenes`, not a scene
 )
 MAX_LINES = 60
 """The longest a method of a scene may be (its ``def`` line to its last line)."""
