@@ -9,18 +9,20 @@
 =====================  ====================================================
 
 Bad settings raise :class:`BackpropError`; :func:`inputs_or_exit` turns that into one line
-on standard error and exit status 2 before any frame is written.
+on standard error and exit status 2 before any frame is written, through the command's
+own printer (:func:`backprop_core.errors.report`): it raises ``SystemExit``, which manim's
+rich traceback handler never sees as an error, so no traceback panel is drawn.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from backprop_anim.style import DEFAULT_DECIMALS, MAX_DECIMALS
 from backprop_core import BackpropError, Trace, load_config, load_preset, load_trace, run
+from backprop_core.errors import report
 from backprop_core.trace import Step
 
 ENV_VARS = (
@@ -87,5 +89,4 @@ def inputs_or_exit(default_preset: str) -> SceneInputs:
     try:
         return load_inputs(default_preset)
     except BackpropError as exc:
-        print(f"backprop: error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+        report(exc)

@@ -19,16 +19,18 @@ an ellipsis, the last entry) with the true shape in each caption.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Literal
+from typing import Literal
 
 from backprop_core.activations import ACTIVATIONS
-from backprop_core.errors import BackpropError
-from backprop_core.io import write_atomically
+from backprop_core.errors import BackpropError, printable
+from backprop_core.files import write_text_atomically
 from backprop_core.losses import LOSSES, SOFTMAX_CROSS_ENTROPY_LATEX
 from backprop_core.trace import Step, Trace
+from backprop_explain.elide import visible_indices
 from backprop_explain.explain import evaluate
 from backprop_explain.format import fmt
 
@@ -107,20 +109,31 @@ class Section:
 
 @dataclass
 class Handout:
-    """The whole document, independent of the output format."""
+    """The whole document, independent of the output format.
+
+    ``title`` holds ``{name}`` where the trace's name goes: the name is the user's text
+    (maybe a hostile trace's), so each writer escapes it completely for its format
+    (:func:`tex_literal`, :func:`md_literal`) while the rest is the handout's own markup.
+    """
 
     title: str
     facts: list[tuple[str, str]]
     sections: list[Section]
     blank: bool
     iteration: int
+    name: str = ""
+
+    @property
+    def plain_title(self) -> str:
+        """The title as text, the name in it unescaped."""
+        return self.title.replace("{name}", self.name)
 
 
 def _visible(n: int, limit: int) -> list[int | None]:
-    """Shown indices of a dimension of length ``n``; ``None`` is the ellipsis."""
-    if n <= limit:
-        return list(range(n))
-    return [*range(limit - 2), None, n - 1]
+    """Shown indices of a dimension of length ``n``; ``None`` is the ellipsis (the
+    scenes' rule, :func:`~backprop_explain.elide.visible_indices`, so a handout shows the
+    entries the video shows)."""
+    return visible_indices(n, limit)
 
 
 def _at(name: str) -> Callable[[int, int], str]:
@@ -459,11 +472,12 @@ def build(
 
     kind = "Exercise" if blank else "Worked solution"
     return Handout(
-        f"{kind}: one step of backpropagation ({name}, iteration {step.iteration})",
+        f"{kind}: one step of backpropagation ({{name}}, iteration {step.iteration})",
         facts,
         sections,
         blank,
         step.iteration,
+        name,
     )
 
 
@@ -500,9 +514,20 @@ def _md_cell(cell: Cell) -> str:
     return cell.text
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|$~<>&])")
+
+
+def md_literal(text: str) -> str:
+    """``text`` as inert Markdown: every Markdown and HTML special backslash-escaped, so a
+    name like ``<script>`` or ``[x](javascript:…)`` is shown, never interpreted; control
+    characters and lone surrogates become visible escapes."""
+    return _MD_SPECIAL.sub(r"\\\1", printable(text))
+
+
 def to_markdown(handout: Handout) -> str:
     """GitHub-flavoured Markdown: tables, and math between ``$`` (rendered on GitHub)."""
-    out = [f"# {handout.title}", ""]
+    title = handout.title.replace("{name}", md_literal(handout.name))
+    out = [f"# {title}", ""]
     out += [f"- **{k}:** {v}" for k, v in handout.facts]
     if handout.blank:
         out += ["", "_Fill in the empty cells. Given: $x$, $y$, every $W$, $b$ and $\\eta$._"]
@@ -539,6 +564,35 @@ def _tex_cell(cell: Cell) -> str:
     return _tex_text(cell.text)
 
 
+_TEX_LITERAL = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "&": r"\&",
+    "%": r"\%",
+    "#": r"\#",
+    "_": r"\_",
+    "^": r"\textasciicircum{}",
+    "~": r"\textasciitilde{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+}
+
+
+def tex_literal(text: str) -> str:
+    """``text`` as inert LaTeX: every special character escaped, so no command, ``$…$``
+    math, ``\\input`` or ``\\write18`` of the input reaches TeX. Letters beyond Latin-1
+    (which pdflatex's default UTF-8 input cannot typeset) are written as their escape
+    (``\\u4e2d``), so a name never halts the compilation."""
+    safe = "".join(
+        ch if ch < "\u0100" else ch.encode("ascii", "backslashreplace").decode("ascii")
+        for ch in printable(text)
+    )
+    return "".join(_TEX_LITERAL.get(ch, ch) for ch in safe)
+
+
 def _tex_text(text: str) -> str:
     """Escape LaTeX's specials outside ``$...$`` math (names from configs may hold ``_``)."""
     parts = text.split("$")
@@ -561,7 +615,9 @@ def to_latex(handout: Handout) -> str:
         "\\setlength{\\parindent}{0pt}",
         "\\renewcommand{\\arraystretch}{1.25}",
         "\\begin{document}",
-        f"\\section*{{{_tex_text(handout.title)}}}",
+        "\\section*{"
+        + _tex_text(handout.title).replace("\\{name\\}", tex_literal(handout.name))
+        + "}",
         "\\begin{tabular}{ll}",
     ]
     out += [f"{_tex_text(k)}: & {_tex_text(v)}\\\\" for k, v in handout.facts]
@@ -624,10 +680,5 @@ def write_handout(
         handout = build(trace, k, decimals, blank)
     except KeyError as exc:
         raise BackpropError(source, "--iteration", str(exc.args[0])) from None
-    text = writer(handout)
-
-    def write(f: IO[bytes]) -> None:
-        f.write(text.encode("utf-8"))
-
-    write_atomically(path, write)
+    write_text_atomically(path, writer(handout))
     return handout
