@@ -14,7 +14,6 @@ picture. Like :mod:`backprop_lecture`, this module does not import manim.
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import subprocess
 import wave
@@ -27,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backprop_core.errors import BackpropError
+from backprop_core.files import atomic_path
 
 ESPEAK = "espeak-ng"
 VOICE = "en"
@@ -103,8 +103,7 @@ def add_audio(video: Path, track: NDArray[np.int16], rate: int, out: Path) -> No
     """Write ``video``'s video stream (packets copied) with ``track`` as AAC into ``out``."""
     import av
 
-    tmp = out.with_name(f".{out.name}.narrated.tmp.mp4")
-    try:
+    with atomic_path(out, suffix=".mp4") as tmp:
         with av.open(str(video)) as src, av.open(str(tmp), "w") as dst:
             vin = src.streams.video[0]
             vout = dst.add_stream_from_template(vin)
@@ -122,9 +121,6 @@ def add_audio(video: Path, track: NDArray[np.int16], rate: int, out: Path) -> No
                 packet = video_packets[i] if kind == 0 else audio[i]
                 packet.stream = vout if kind == 0 else aout
                 dst.mux(packet)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _encode(stream: Any, track: NDArray[np.int16], rate: int) -> list[Any]:

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from backprop_core.files import write_text_atomically
 from backprop_lecture.cache import (
     MANIM_CACHE,
     PartMedia,
     Section,
     part_key,
     project_root,
-    write_text_atomically,
 )
 from backprop_lecture.media import section_still, video_frames
 from backprop_lecture.spec import QUALITIES, Lecture, Part
