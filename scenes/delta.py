@@ -52,7 +52,6 @@ from backprop_anim.products import (
     dot_expression,
     hadamard_order,
     highlight,
-    largest_shown,
     outer_product_cells,
     round_trip_decimals,
     row_column_pairs,
@@ -67,7 +66,7 @@ from backprop_core.losses import (
     SOFTMAX_CROSS_ENTROPY_GRADIENT_LATEX,
     SOFTMAX_CROSS_ENTROPY_LATEX,
 )
-from backprop_explain.elide import visible_indices
+from backprop_explain.elide import largest_entry, visible_indices
 
 BEATS = (
     "network_and_notation",
@@ -776,7 +775,7 @@ class BackpropInMatrixForm(TraceScene):
         self.set_heading(f"Backpropagate (BP2): layer {l}")
         # The row whose error is computed: the largest shown entry of δ^(l), sample 0.
         shown_rows = visible_indices(self.sizes[l], style.MAX_ROWS)
-        k, _ = largest_shown(self.step.layers[l - 1].delta[:, [SAMPLE]], shown_rows, [0])
+        k, _ = largest_entry(self.step.layers[l - 1].delta[:, [SAMPLE]], shown_rows, [0])
         s = SAMPLE
         n_next = self.sizes[l + 1]
         W_g, W = self.matrix(f"W{l + 1}", style.WEIGHT_COLOR, f"W^{{({l + 1})}}")
@@ -945,7 +944,7 @@ class BackpropInMatrixForm(TraceScene):
         """The entry of ``∂C/∂W^(l)`` computed on screen: the largest shown one."""
         rows = visible_indices(self.sizes[l], style.MAX_ROWS)
         cols = visible_indices(self.sizes[l - 1], style.MAX_COLS)
-        return largest_shown(self.step.layers[l - 1].dW, rows, cols)
+        return largest_entry(self.step.layers[l - 1].dW, rows, cols)
 
     def gradients_layer(self, l: int) -> None:
         """``∂C/∂W^(l) = δ^(l) (a^(l-1))ᵀ`` as a grid, one entry linked to its edge."""
