@@ -313,6 +313,7 @@ def lecture_cmd(
     import backprop_lecture as lec
 
     lecture = lec.load_lecture(lecture_file)
+    lec.check_output(out)
     if narrate:
         from backprop_lecture.narration import check_espeak
 

@@ -188,14 +188,29 @@ def read_limited(path: str | Path, limit: int, what: str = "file") -> bytes:
     source = str(path)
     try:
         with open(path, "rb") as f:
-            data = f.read(limit + 1)
+            size = os.fstat(f.fileno()).st_size
+            if size > limit:
+                data, too_big = b"", True
+            else:
+                # A regular file's size, or chunks from a device or a FIFO (st_size 0):
+                # never a buffer of ``limit`` bytes up front.
+                chunks: list[bytes] = []
+                total = 0
+                while total <= limit:
+                    chunk = f.read(max(size + 1 - total, 1 << 20))
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                    total += len(chunk)
+                data = b"".join(chunks)
+                too_big = total > limit
     except FileNotFoundError:
         raise BackpropError(source, None, "file not found; check the path") from None
     except IsADirectoryError:
         raise BackpropError(source, None, "is a folder, not a file") from None
     except OSError as exc:
         raise BackpropError(source, None, f"cannot read the file ({exc.strerror})") from None
-    if len(data) > limit:
+    if too_big:
         raise BackpropError(
             source,
             None,

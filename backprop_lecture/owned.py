@@ -129,6 +129,22 @@ class OutputFolder:
                 parent = parent.parent
 
 
+def check_output(out: Path) -> None:
+    """Refuse an output that is a file, or a folder holding files a build did not write
+    (called before anything is rendered, and again when the folder is claimed)."""
+    if out.exists() and not out.is_dir():
+        raise BackpropError(str(out), "-o", "is a file; give a folder for the outputs")
+    if out.is_dir() and not (out / MARKER).is_file():
+        foreign = sorted(p.name for p in out.iterdir() if p.name not in OWN_NAMES)
+        if foreign:
+            raise BackpropError(
+                str(out),
+                "-o",
+                f"holds files backprop did not write ({', '.join(foreign[:3])}"
+                f"{', …' if len(foreign) > 3 else ''}); give a new or empty folder",
+            )
+
+
 def _inside(rel: str) -> bool:
     """Whether a marker line names a file inside the folder (no ``..``, not absolute)."""
     parts = Path(rel).parts
