@@ -142,7 +142,8 @@ class JsonTraceWriter(_Counting):
     def add(self, step: Step) -> None:
         if self._next():
             self.f.write(b",")
-        self.f.write(_dumps(_step_to_dict(step)))
+        for chunk in _step_chunks(step):
+            self.f.write(chunk)
 
     def finish(self, losses: Array) -> None:
         self._finish(losses)
@@ -155,6 +156,37 @@ class JsonTraceWriter(_Counting):
         self.f.write(b"]}\n")
 
     CHUNK = 1 << 16
+
+
+def _array_chunks(a: Array) -> Iterator[bytes]:
+    """``_dumps(a.tolist())`` a row at a time: the same bytes, one row's list in memory."""
+    if a.ndim < 2:
+        yield _dumps(a.tolist())
+        return
+    yield b"["
+    for i, row in enumerate(a):
+        if i:
+            yield b","
+        yield from _array_chunks(row)
+    yield b"]"
+
+
+def _step_chunks(s: Step) -> Iterator[bytes]:
+    """``_dumps(_step_to_dict(s))`` in pieces, so writing a step of a wide network never
+    holds the whole step as Python lists (a float in a list costs 32 bytes, not 8)."""
+    yield b'{"iteration":' + _dumps(s.iteration)
+    yield b',"loss":' + _dumps(s.loss) + b',"loss_after":' + _dumps(s.loss_after)
+    for key in ("input", "target", "grad_a"):
+        yield b',"' + key.encode() + b'":'
+        yield from _array_chunks(getattr(s, key))
+    yield b',"layers":['
+    for l, r in enumerate(s.layers):
+        yield b",{" if l else b"{"
+        for j, f in enumerate(LAYER_FIELDS):
+            yield (b',"' if j else b'"') + f.encode() + b'":'
+            yield from _array_chunks(getattr(r, f))
+        yield b"}"
+    yield b"]}"
 
 
 def _stacked_keys(config: Config) -> dict[str, tuple[int, ...]]:
@@ -348,6 +380,33 @@ def _check_suffix(path: Path) -> str:
     return suffix
 
 
+JSON_BYTES_PER_NUMBER = 26
+"""A float64 written by ``repr`` with its comma and its share of brackets: at most 26
+bytes (``-1.2345678901234567e-308,``), so the estimate never falls short of the file."""
+
+
+def check_writable(path: Path, config: Config, n_steps: int) -> None:
+    """Refuse, before training, a trace the readers would refuse for its size.
+
+    ``.npz``: its recorded steps against :data:`MAX_TRACE_BYTES`; ``.json``: its estimated
+    size (:data:`JSON_BYTES_PER_NUMBER` per number) against :data:`MAX_JSON_BYTES`.
+    """
+    c = _Checker(str(path))
+    suffix = path.suffix.lower()
+    if suffix in LOADABLE:
+        _check_memory(c, config, n_steps)
+    if suffix == ".json":
+        numbers = n_steps * step_values(config.sizes, config.x.shape[1]) + config.iterations
+        estimate = numbers * JSON_BYTES_PER_NUMBER
+        if estimate > MAX_JSON_BYTES:
+            raise c.fail(
+                None,
+                f"this trace would be about {estimate >> 20} MiB of JSON; the limit is "
+                f"{MAX_JSON_BYTES >> 20} MiB (see docs/trace-format.md, Limits): write .npz "
+                "or record fewer steps with --every",
+            )
+
+
 @contextmanager
 def open_trace_writer(
     path: str | Path, config: Config, n_steps: int, package_version: str = __version__
@@ -368,6 +427,7 @@ def open_trace_writer(
     """
     path = Path(path)
     suffix = _check_suffix(path)
+    check_writable(path, config, n_steps)
     with atomic_file(path) as f:
         writer = _make_writer(suffix, f, config, n_steps, package_version)
         try:
@@ -406,6 +466,7 @@ def save_trace(trace: Trace, path: str | Path) -> None:
     """
     path = Path(path)
     suffix = _check_suffix(path)
+    check_writable(path, trace.config, len(trace.steps))
     writer = WRITERS[suffix]
     write_atomically(path, lambda f: writer(trace, f))
 
@@ -451,7 +512,7 @@ class _Checker:
     def __init__(self, source: str) -> None:
         self.source = source
 
-    def fail(self, field: str, message: str) -> BackpropError:
+    def fail(self, field: str | None, message: str) -> BackpropError:
         return BackpropError(self.source, field, message)
 
     def array(self, value: Any, field: str, shape: tuple[int, ...]) -> Array:
@@ -662,9 +723,22 @@ class _NpzReader:
     def read(
         self, key: str, kind: str, shape: tuple[int, ...] | None, step_field: str = ""
     ) -> NDArray[Any]:
-        """Member ``key``: ``kind`` ``"f"`` (float64), ``"i"`` (integers) or ``"U"`` (text);
-        ``shape`` ``None`` for a 1-d array of any length; ``step_field`` names one step's
-        slice of a stacked array in a shape error."""
+        """Member ``key``: ``kind`` ``"f"`` (float64) or ``"i"`` (integers); ``shape``
+        ``None`` for a 1-d array of any length; ``step_field`` names one step's slice of a
+        stacked array in a shape error."""
+        value = self._read(key, kind, shape, step_field)
+        assert not isinstance(value, str)
+        return value
+
+    def read_text(self, key: str) -> str:
+        """Member ``key``, a 0-d UCS-4 text array, as a string."""
+        value = self._read(key, "U", (), "")
+        assert isinstance(value, str)
+        return value
+
+    def _read(
+        self, key: str, kind: str, shape: tuple[int, ...] | None, step_field: str
+    ) -> NDArray[Any] | str:
         if key not in self.members:
             raise self.c.fail(key, "missing array")
         with self.archive.open(self.members[key]) as f:
@@ -704,8 +778,9 @@ class _NpzReader:
                     f"declares {nbytes >> 20} MiB; at most {limit >> 20} MiB are read "
                     "(see docs/trace-format.md, Limits)",
                 )
-            if kind != "U":
-                self.budget -= nbytes
+            if kind == "U":
+                return self._text(f, key, nbytes)
+            self.budget -= nbytes
             arr = np.empty(got, dtype=dtype, order="F" if fortran else "C")
             view = memoryview(arr.reshape(-1, order="A").view(np.uint8))  # type: ignore[arg-type]
             done = 0
@@ -715,6 +790,26 @@ class _NpzReader:
                     raise self.c.fail(key, "is truncated; re-export the trace")
                 done += n
             return arr
+
+    def _text(self, f: IO[bytes], key: str, nbytes: int) -> str:
+        """A UCS-4 member decoded a chunk at a time (a character costs 1 byte in the
+        string, 4 in the file); a first chunk that is not a JSON object stops at once,
+        so a bomb of zeros is refused after 1 MiB, not after its declared size."""
+        parts: list[str] = []
+        done = 0
+        while done < nbytes:
+            chunk = f.read(min(1 << 20, nbytes - done))
+            if not chunk or len(chunk) % 4:
+                raise self.c.fail(key, "is truncated; re-export the trace")
+            try:
+                text = chunk.decode("utf-32-le")
+            except UnicodeDecodeError:
+                raise self.c.fail(key, "is not valid text; the file is corrupted") from None
+            if not done and not text.lstrip().startswith("{"):
+                raise self.c.fail(key, "must be a JSON object; not a backprop trace")
+            parts.append(text)
+            done += len(chunk)
+        return "".join(parts).rstrip("\x00")
 
     def _check_dtype(self, key: str, kind: str, dtype: np.dtype[Any]) -> None:
         if dtype.hasobject:
@@ -739,9 +834,9 @@ def _npz_to_dict(archive: zipfile.ZipFile, source: str) -> dict[str, Any]:
     r = _NpzReader(archive, source)
     c = r.c
     r.require_meta()
-    meta = r.read("meta", "U", ())
+    meta = r.read_text("meta")
     try:
-        doc = json.loads(str(meta[()]))
+        doc = json.loads(meta)
     except json.JSONDecodeError:
         raise c.fail("meta", "is not valid JSON; the file is corrupted") from None
     if not isinstance(doc, dict):

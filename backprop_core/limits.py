@@ -39,11 +39,14 @@ the declared shapes (the ``.npy`` headers of an ``.npz``) before anything is inf
 MAX_CONFIG_BYTES = 16 << 20
 """Size of a TOML config: explicit 784×128 weights as text are about 2 MB."""
 
-MAX_JSON_BYTES = 256 << 20
-"""Size of a ``.json`` trace (larger runs belong in ``.npz``)."""
+MAX_JSON_BYTES = 128 << 20
+"""Size of a ``.json`` trace: parsed, JSON takes about 4 times its size in memory (a float
+in a list costs 32 bytes); larger runs belong in ``.npz`` (``backprop trace`` refuses to
+start a ``.json`` trace it estimates above this)."""
 
-MAX_META_BYTES = 64 << 20
-"""Size of an ``.npz`` trace's ``meta`` member (its config as JSON, UCS-4)."""
+MAX_META_BYTES = 256 << 20
+"""Size of an ``.npz`` trace's ``meta`` member (its config as JSON, stored as UCS-4, four
+bytes a character): the largest config within the limits above fits."""
 
 MAX_SEED = 2**63 - 1
 """Seeds are ``0 ≤ seed ≤ 2⁶³ − 1``: they are stored as int64 and NumPy wants them ≥ 0."""
