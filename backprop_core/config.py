@@ -6,7 +6,6 @@ config by hand knows what to fix (see :class:`~backprop_core.errors.BackpropErro
 
 from __future__ import annotations
 
-import difflib
 import math
 import tomllib
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from numpy.typing import NDArray
 
 from backprop_core.activations import ACTIVATIONS
 from backprop_core.datasets import GENERATORS, generate
-from backprop_core.errors import BackpropError
+from backprop_core.errors import BackpropError, did_you_mean
 from backprop_core.files import read_limited
 from backprop_core.limits import (
     MAX_CONFIG_BYTES,
@@ -206,8 +205,7 @@ class _Reader:
         for key, value in section.items():
             field = f"{sname}.{key}" if sname else str(key)
             if key not in valid:
-                near = difflib.get_close_matches(str(key), valid, n=1)
-                hint = f"did you mean {near[0]!r}? " if near else ""
+                hint = did_you_mean(str(key), valid)
                 what = "section" if not sname and isinstance(value, dict) else "key"
                 where = f"[{key}]" if what == "section" else field
                 raise self.fail(_short(where), f"unknown {what}; {hint}valid: {', '.join(valid)}")
@@ -231,8 +229,10 @@ class _Reader:
             raise self.fail(field, f"must be a whole number, got {_short(repr(value))}")
         if low is not None and value < low:
             raise self.fail(field, f"must be at least {low}{why}, got {_short(repr(value))}")
-        if abs(value) > high:
+        if value > high:
             raise self.fail(field, f"must be at most {high}{why}, got {_short(repr(value))}")
+        if value < -MAX_INT:
+            raise self.fail(field, f"is too large, got {_short(repr(value))}")
         return value
 
     def number(self, section: dict[str, Any], sname: str, key: str, default: Any = ...) -> float:
@@ -363,15 +363,11 @@ def parse_config(data: dict[str, Any], source: str, default_name: str = "") -> C
     learning_rate = r.number(train, "train", "learning_rate")
     if learning_rate <= 0:
         raise r.fail("train.learning_rate", f"must be positive, got {learning_rate!r}")
-    iterations = r.integer(train, "train", "iterations")
+    iterations = r.integer(
+        train, "train", "iterations", high=MAX_ITERATIONS, why=" (see docs/trace-format.md, Limits)"
+    )
     if iterations <= 0:
         raise r.fail("train.iterations", f"must be a positive whole number, got {iterations}")
-    if iterations > MAX_ITERATIONS:
-        raise r.fail(
-            "train.iterations",
-            f"must be at most {MAX_ITERATIONS} (see docs/trace-format.md, Limits), "
-            f"got {iterations}",
-        )
     every = r.integer(train, "train", "every", 1)
     if every <= 0:
         raise r.fail("train.every", f"must be a positive whole number, got {every}")
@@ -467,14 +463,11 @@ def _data(
                 "data.generator",
                 f"unknown generator {gen!r}; choose one of {', '.join(GENERATORS)}",
             )
-        samples = r.integer(dat, "data", "samples", 100)
+        samples = r.integer(
+            dat, "data", "samples", 100, high=MAX_SAMPLES, why=" (see docs/trace-format.md, Limits)"
+        )
         if samples <= 0:
             raise r.fail("data.samples", f"must be positive, got {samples}")
-        if samples > MAX_SAMPLES:
-            raise r.fail(
-                "data.samples",
-                f"must be at most {MAX_SAMPLES} (see docs/trace-format.md, Limits), got {samples}",
-            )
         noise = r.number(dat, "data", "noise", 0.1)
         if noise < 0:
             raise r.fail("data.noise", f"must be at least 0, got {noise!r}")

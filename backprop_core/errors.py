@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import sys
+from collections.abc import Iterable
 from typing import NoReturn
 
 
@@ -49,3 +51,14 @@ def report(error: BaseException | str, program: str = "backprop") -> NoReturn:
     sys.stderr.write(f"{program}: error: {printable(str(error))}\n")
     sys.stderr.flush()
     raise SystemExit(2)
+
+
+def did_you_mean(key: str, valid: Iterable[str]) -> str:
+    """``"did you mean 'KEY'? "`` for the valid key nearest ``key`` (ignoring case), or ``""``.
+
+    >>> did_you_mean("evry", ["every", "iterations"]), did_you_mean("dw", ["W", "dW"])
+    ("did you mean 'every'? ", "did you mean 'dW'? ")
+    """
+    by_lower = {v.lower(): v for v in valid}
+    near = difflib.get_close_matches(key.lower(), list(by_lower), n=1)
+    return f"did you mean {by_lower[near[0]]!r}? " if near else ""

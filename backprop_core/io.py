@@ -11,7 +11,6 @@ before it allocates, and raises :class:`BackpropError` naming the file and the f
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import json
 import math
@@ -28,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backprop_core.config import Config, parse_config
-from backprop_core.errors import BackpropError
+from backprop_core.errors import BackpropError, did_you_mean
 from backprop_core.files import TEMP_MARK, atomic_file, read_limited, write_atomically
 from backprop_core.limits import (
     MAX_INT,
@@ -484,8 +483,7 @@ def _unknown(c: _Checker, keys: Any, valid: tuple[str, ...], where: str) -> None
     """Refuse a key not in ``valid``, suggesting the nearest valid one."""
     for key in keys:
         if key not in valid and not str(key).startswith("x_"):
-            near = difflib.get_close_matches(str(key), valid, n=1)
-            hint = f"did you mean {near[0]!r}? " if near else ""
+            hint = did_you_mean(str(key), valid)
             field = f"{where}.{key}" if where else str(key)
             raise c.fail(_short(field), f"unknown key; {hint}valid: {', '.join(valid)}")
 

@@ -12,8 +12,11 @@ import random
 import resource
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 from fuzz_cases import CASES, good_doc, outcome
 from hypothesis import HealthCheck, given, settings
@@ -147,3 +150,172 @@ def test_lecture_refuses_an_output_that_is_a_file(tmp_path: Path) -> None:
     code, _, err, _ = _run(["lecture", "-o", str(out)], ROOT)
     assert code == 2 and err.count("\n") == 1 and "is a file" in err, err
     assert out.read_text() == "a file"
+
+
+# --- every class the issue lists, with the message it gets -----------------------------
+
+
+def _json(edit: Any) -> bytes:
+    import json
+
+    doc = json.loads(json.dumps(good_doc()))
+    edit(doc)
+    return json.dumps(doc).encode("utf-8", "surrogatepass")
+
+
+def _npz_with(name: str, value: Any) -> bytes:
+    from fuzz_cases import _members, _npy, _zip, good_npz
+
+    members = _members(good_npz())
+    members[name] = _npy(value)
+    return _zip(members)
+
+
+def _npz_zip(method: int, flags: int = 0) -> bytes:
+    from fuzz_cases import _members, _zip, good_npz
+
+    return _zip(_members(good_npz()), method, flags)
+
+
+def _cfg(net: str = "", init: str = "", data: str = "x=[[1,2]]\ny=[[1]]", train: str = "") -> bytes:
+    return (
+        "[network]\nsizes=[2,1]\nactivations='sigmoid'\nloss='mse'\n" + net + "\n"
+        "[init]\n" + init + "\n[data]\n" + data + "\n"
+        "[train]\nlearning_rate=1\niterations=2\n" + train + "\n"
+    ).encode()
+
+
+def _pop_weights(d: dict[str, Any]) -> None:
+    d["config"]["init"].pop("weights")
+    d["config"]["init"].pop("biases")
+
+
+CLASSES: dict[str, tuple[str, bytes, str]] = {
+    "declared 17000×17000": (
+        ".json",
+        _json(lambda d: (_pop_weights(d), d["config"]["network"].update(sizes=[17000, 17000]))),
+        r"config\.network\.sizes: has a layer of 17000 neurons; at most 4096",
+    ),
+    "too many parameters": (
+        ".toml",
+        _cfg().replace(b"sizes=[2,1]", b"sizes=[2,3000,3000,1]"),
+        r"network\.sizes: needs 9015001 parameters; at most 1 000 000",
+    ),
+    "generator of 10^9 samples": (
+        ".toml",
+        _cfg(data="generator='moons'\nsamples=1000000000"),
+        r"data\.samples: must be at most 100000",
+    ),
+    "10^7 iterations": (
+        ".toml",
+        _cfg().replace(b"iterations=2", b"iterations=10000000"),
+        r"train\.iterations: must be at most 1000000",
+    ),
+    "hundreds of digits": (
+        ".json",
+        _json(lambda d: d["config"]["train"].update(iterations=int("9" * 300))),
+        r"config\.train\.iterations: must be at most 1000000",
+    ),
+    "negative trace seed": (".json", _json(lambda d: d.update(seed=-1)), r"seed: must be a whole"),
+    "negative config seed": (".toml", _cfg(init="seed=-1"), r"init\.seed: must be at least 0"),
+    "negative generator seed": (
+        ".toml",
+        _cfg(data="generator='moons'\nseed=-3"),
+        r"data\.seed: must be at least 0",
+    ),
+    "version true": (".json", _json(lambda d: d.update(version=True)), r"version: is True"),
+    "version '1.5'": (".json", _json(lambda d: d.update(version="1.5")), r"version: is '1\.5'"),
+    "bool in a matrix": (
+        ".json",
+        _json(lambda d: d["steps"][0]["layers"][0].update(W=[[True, 1.0]] * 3)),
+        r"steps\[0\]\.layers\[0\]\.W: must be a matrix of numbers",
+    ),
+    "text number in a matrix": (
+        ".json",
+        _json(lambda d: d["steps"][0].update(input=[["1.5"], ["2"]])),
+        r"steps\[0\]\.input: must be a matrix of numbers",
+    ),
+    "0-d iteration": (".npz", _npz_with("iteration.npy", np.array(1)), r"iteration: has shape"),
+    "2-d iteration": (
+        ".npz",
+        _npz_with("iteration.npy", np.ones((2, 2), dtype=np.int64)),
+        r"iteration: has shape 2×2",
+    ),
+    "fractional iteration": (
+        ".npz",
+        _npz_with("iteration.npy", np.array([1.5])),
+        r"iteration: must hold whole numbers",
+    ),
+    "infinite iteration": (
+        ".npz",
+        _npz_with("iteration.npy", np.array([np.inf])),
+        r"iteration: must hold whole numbers",
+    ),
+    "complex array": (
+        ".npz",
+        _npz_with("losses.npy", np.zeros(50, dtype=np.complex128)),
+        r"losses: must hold float64, got complex128",
+    ),
+    "encrypted member": (
+        ".npz",
+        _npz_zip(zipfile.ZIP_STORED, 0x1),
+        r"meta\.npy: is encrypted",
+    ),
+    "bzip2 member": (".npz", _npz_zip(zipfile.ZIP_BZIP2), r"uses compression method 12"),
+    "lzma member": (".npz", _npz_zip(zipfile.ZIP_LZMA), r"uses compression method 14"),
+    "zip bomb meta": (
+        ".npz",
+        b"",  # made in the test: 16 MiB of zeros behind a 381 MiB header
+        r"meta: declares 381 MiB; at most 256 MiB",
+    ),
+    "deep TOML": (".toml", b"x = " + b"[" * 10000 + b"]" * 10000, r"not valid TOML"),
+    "deep JSON": (".json", b"[" * 100000 + b"]" * 100000, r"not valid JSON"),
+    "typo section [intit]": (
+        ".toml",
+        _cfg().replace(b"[init]", b"[intit]"),
+        r"\[intit\]: unknown section; did you mean 'init'\?",
+    ),
+    "typo key evry": (
+        ".toml",
+        _cfg(train="evry=3"),
+        r"train\.evry: unknown key; did you mean 'every'\?",
+    ),
+    "unused key momentum": (".toml", _cfg(train="momentum=0.9"), r"train\.momentum: unknown key"),
+    "unknown trace key": (
+        ".json",
+        _json(lambda d: d["steps"][0]["layers"][0].update(dw=[[0.0]])),
+        r"steps\[0\]\.layers\[0\]\.dw: unknown key; did you mean 'dW'\?",
+    ),
+    "unknown npz member": (
+        ".npz",
+        _npz_with("layer1/dw.npy", np.zeros(3)),
+        r"layer1/dw: unknown key; did you mean 'layer1/dW'\?",
+    ),
+    "lone surrogate name accepted": (
+        ".json",
+        _json(lambda d: d["config"].update(name="\udc80 [/] \x1b[31m")),
+        "",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CLASSES))
+def test_each_hostile_class_gets_its_one_line_message(case: str, tmp_path: Path) -> None:
+    from fuzz_cases import _zip_bomb
+
+    from backprop_core.config import load_config
+    from backprop_core.errors import BackpropError
+    from backprop_core.io import load_trace
+
+    suffix, data, message = CLASSES[case]
+    if case == "zip bomb meta":
+        data = _zip_bomb("meta.npy", (), "<U100000000", 16 << 20)
+    path = tmp_path / f"input{suffix}"
+    path.write_bytes(data)
+    load = load_config if suffix == ".toml" else load_trace
+    if not message:
+        load(path)
+        return
+    with pytest.raises(BackpropError, match=message) as exc:
+        load(path)
+    assert "\n" not in str(exc.value) and str(exc.value).startswith(str(path))
