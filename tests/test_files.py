@@ -84,7 +84,7 @@ def test_signal_during_trace_removes_temp_files(tmp_path: Path, sig: int) -> Non
     config.write_text(
         'name = "long"\n[network]\nsizes = [2, 64, 1]\nactivations = "sigmoid"\nloss = "mse"\n'
         '[data]\ngenerator = "moons"\nsamples = 200\n'
-        "[train]\nlearning_rate = 0.1\niterations = 1000000\nevery = 1\n"
+        "[train]\nlearning_rate = 0.1\niterations = 1000000\nevery = 500000\n"
     )
     out = tmp_path / "t.npz"
     proc = subprocess.Popen(
