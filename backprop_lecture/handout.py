@@ -32,7 +32,7 @@ from backprop_core.losses import LOSSES, SOFTMAX_CROSS_ENTROPY_LATEX
 from backprop_core.trace import Step, Trace
 from backprop_explain.elide import visible_indices
 from backprop_explain.explain import evaluate
-from backprop_explain.format import fmt
+from backprop_explain.format import fmt, tex_literal
 
 DEFAULT_DECIMALS = 3
 """The scene kit's default precision (``backprop_anim.style.DEFAULT_DECIMALS``)."""
@@ -562,35 +562,6 @@ def _tex_cell(cell: Cell) -> str:
     if cell.kind == "number":
         return _BLANK_TEX if not cell.text else f"${cell.text}$"
     return _tex_text(cell.text)
-
-
-_TEX_LITERAL = {
-    "\\": r"\textbackslash{}",
-    "{": r"\{",
-    "}": r"\}",
-    "$": r"\$",
-    "&": r"\&",
-    "%": r"\%",
-    "#": r"\#",
-    "_": r"\_",
-    "^": r"\textasciicircum{}",
-    "~": r"\textasciitilde{}",
-    "<": r"\textless{}",
-    ">": r"\textgreater{}",
-    "|": r"\textbar{}",
-}
-
-
-def tex_literal(text: str) -> str:
-    """``text`` as inert LaTeX: every special character escaped, so no command, ``$…$``
-    math, ``\\input`` or ``\\write18`` of the input reaches TeX. Letters beyond Latin-1
-    (which pdflatex's default UTF-8 input cannot typeset) are written as their escape
-    (``\\u4e2d``), so a name never halts the compilation."""
-    safe = "".join(
-        ch if ch < "\u0100" else ch.encode("ascii", "backslashreplace").decode("ascii")
-        for ch in printable(text)
-    )
-    return "".join(_TEX_LITERAL.get(ch, ch) for ch in safe)
 
 
 def _tex_text(text: str) -> str:

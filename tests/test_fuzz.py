@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 import random
-import resource
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -87,18 +87,22 @@ def _hostile_files(folder: Path) -> list[tuple[str, Path]]:
 
 
 def _run(args: list[str], cwd: Path) -> tuple[int, str, str, int]:
-    """Run ``backprop`` and return its status, stdout, stderr and peak resident KiB."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "backprop_cli", *args],
-        cwd=cwd,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    out, err = proc.communicate(timeout=120)
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return proc.returncode, out.decode(), err.decode(), usage.ru_maxrss
+    """Run ``backprop`` and return its status, stdout, stderr and peak resident KiB (of
+    that process alone: ``os.wait4``, not the maximum over every child so far)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "backprop_cli", *args],
+            cwd=cwd,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return proc.returncode, out.read().decode(), err.read().decode(), usage.ru_maxrss
 
 
 def test_hostile_traces_through_the_command(tmp_path: Path) -> None:
