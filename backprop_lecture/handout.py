@@ -514,13 +514,15 @@ def _md_cell(cell: Cell) -> str:
     return cell.text
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|$~<>&])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>&|$~])")
 
 
 def md_literal(text: str) -> str:
-    """``text`` as inert Markdown: every Markdown and HTML special backslash-escaped, so a
+    """``text`` as inert Markdown: every character that means something inside a line
+    (emphasis, code, links, tables, math, HTML tags and entities) backslash-escaped, so a
     name like ``<script>`` or ``[x](javascript:…)`` is shown, never interpreted; control
-    characters and lone surrogates become visible escapes."""
+    characters and lone surrogates become visible escapes. Hyphens and dots stay: the
+    name is never at the start of a line, where they would start a list."""
     return _MD_SPECIAL.sub(r"\\\1", printable(text))
 
 
