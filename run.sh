@@ -17,7 +17,7 @@ APT_PACKAGES=(
   build-essential python3-dev python3-venv pkg-config
   libcairo2-dev libpango1.0-dev
   texlive-latex-base preview-latex-style dvisvgm
-  espeak-ng  # the offline voice of `backprop lecture --narrate`
+  espeak-ng  # the offline draft voice of `backprop lecture --voice espeak`
 )
 
 ensure_apt() {

@@ -6,24 +6,29 @@
 ``BACKPROP_CONFIG``    a TOML config, trained on the fly
 ``BACKPROP_ITERATION`` the iteration explained (default 1)
 ``BACKPROP_DECIMALS``  digits shown after the point (default 3)
+``BACKPROP_FAST``      ``0`` renders with plain manim, no tuning (default 1)
 =====================  ====================================================
 
-Bad settings raise :class:`BackpropError`; :func:`inputs_or_exit` turns that into one line
-on standard error and exit status 2 before any frame is written, through the command's
-own printer (:func:`backprop_core.errors.report`): it raises ``SystemExit``, which manim's
-rich traceback handler never sees as an error, so no traceback panel is drawn.
+Bad settings raise :class:`BackpropError`; :func:`inputs_or_exit` and
+:func:`fast_or_exit` turn that into one line on standard error and exit status 2 before
+any frame is written, through the command's own printer
+(:func:`backprop_core.errors.report`): it raises ``SystemExit``, which manim's rich
+traceback handler never sees as an error, so no traceback panel is drawn.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from backprop_anim.style import DEFAULT_DECIMALS, MAX_DECIMALS
 from backprop_core import BackpropError, Trace, load_config, load_preset, load_trace, run
 from backprop_core.errors import report
 from backprop_core.trace import Step
+
+T = TypeVar("T")
 
 ENV_VARS = (
     "BACKPROP_TRACE",
@@ -31,6 +36,7 @@ ENV_VARS = (
     "BACKPROP_CONFIG",
     "BACKPROP_ITERATION",
     "BACKPROP_DECIMALS",
+    "BACKPROP_FAST",
 )
 
 
@@ -84,9 +90,29 @@ def load_inputs(default_preset: str, env: Mapping[str, str] | None = None) -> Sc
     return SceneInputs(trace, step, decimals, source)
 
 
-def inputs_or_exit(default_preset: str) -> SceneInputs:
-    """:func:`load_inputs`, or one line on stderr and exit status 2 (no traceback)."""
+def load_fast(env: Mapping[str, str] | None = None) -> bool:
+    """``BACKPROP_FAST``: whether the scene base turns the render tuning on
+    (:mod:`backprop_anim.tuning`). Unset or ``1``: on; ``0``: plain manim."""
+    env = os.environ if env is None else env
+    raw = env.get("BACKPROP_FAST", "").strip()
+    if raw not in ("", "0", "1"):
+        raise BackpropError(None, "BACKPROP_FAST", f"must be 0 or 1, got {raw!r}")
+    return raw != "0"
+
+
+def _or_exit(load: Callable[[], T]) -> T:
+    """``load()``, or one line on stderr and exit status 2 (no traceback)."""
     try:
-        return load_inputs(default_preset)
+        return load()
     except BackpropError as exc:
         report(exc)
+
+
+def inputs_or_exit(default_preset: str) -> SceneInputs:
+    """:func:`load_inputs`, or one line on stderr and exit status 2 (no traceback)."""
+    return _or_exit(lambda: load_inputs(default_preset))
+
+
+def fast_or_exit() -> bool:
+    """:func:`load_fast`, or one line on stderr and exit status 2 (no traceback)."""
+    return _or_exit(load_fast)

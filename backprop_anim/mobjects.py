@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from manim import DOWN, LEFT, RIGHT, ManimColor, MathTex, Matrix, Square, VGroup
 
-from backprop_anim.numbers import NumberRegistry
+from backprop_anim.numbers import NumberRegistry, entry_source
 from backprop_anim.style import LEGEND, MATRIX_ENTRY_SIZE, MAX_BATCH, MAX_COLS, MAX_ROWS, SMALL_SIZE
-from backprop_anim.tuning import svgcache
 from backprop_explain.elide import Index, visible_indices
-
-svgcache.install()  # glyphs parsed once, ever (see svgcache)
 
 
 def shape_tex(rows: int, cols: int) -> str:
@@ -28,7 +25,7 @@ class TraceMatrix(Matrix):
     numbers
         The registry of the scene (it knows the trace, the step and the precision).
     name
-        The quantity's name in :mod:`backprop_explain.explain` (``"W2"``, ``"d1"``, ``"a0"``).
+        The quantity's name in :mod:`backprop_explain.explain` (``"W2"``, ``"delta1"``, ``"a0"``).
     color
         The quantity's colour from :mod:`backprop_anim.style`.
     transpose
@@ -62,7 +59,7 @@ class TraceMatrix(Matrix):
         if transpose:
             value = value.T
         self.true_shape: tuple[int, int] = (int(value.shape[0]), int(value.shape[1]))
-        batch_like = name.rstrip("0123456789") in ("z", "a", "sp", "d", "y", "ga")
+        batch_like = name.rstrip("0123456789") in ("z", "a", "sigma_prime", "delta", "y", "grad_a")
         default_cols = MAX_BATCH if batch_like and not transpose else MAX_COLS
         self.row_indices: list[Index] = visible_indices(value.shape[0], max_rows or MAX_ROWS)
         self.col_indices: list[Index] = visible_indices(value.shape[1], max_cols or default_cols)
@@ -87,7 +84,12 @@ class TraceMatrix(Matrix):
                     continue
                 mob = self.get_rows()[r][c]
                 self._entry_at[(i, j)] = mob
-                numbers.register(self._expression(i, j, numbers), mob)
+                ti, tj = (j, i) if transpose else (i, j)
+                numbers.register(
+                    self._expression(i, j, numbers),
+                    mob,
+                    source=entry_source(name, ti, tj),
+                )
 
     def _cell(self, i: Index, j: Index, numbers: NumberRegistry) -> str:
         if i is None and j is None:

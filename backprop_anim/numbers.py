@@ -5,6 +5,10 @@ Each number is created from an expression over a recorded step (see
 the registry and check that what is on screen equals the trace at the shown precision.
 Values the engine derives outside a step (e.g. finite-difference ratios) are added with
 :meth:`NumberRegistry.define` and can then be used in expressions like any trace name.
+
+A number can also carry its :mod:`~backprop_explain.provenance` (:meth:`NumberRegistry.tex_of`):
+the trace entries it is or is computed from, as data. The expression is then written from
+that source, and tests recompute the value from the source and the trace's arrays alone.
 """
 
 from __future__ import annotations
@@ -19,8 +23,16 @@ from numpy.typing import NDArray
 from backprop_core.trace import Step, Trace
 from backprop_explain.explain import evaluate, namespace
 from backprop_explain.format import fmt
+from backprop_explain.provenance import (
+    Entry,
+    LineRecord,
+    Source,
+    expression,
+    parse_entry,
+    parse_name,
+)
 
-__all__ = ["NumberRegistry", "Shown", "fmt"]
+__all__ = ["NumberRegistry", "Shown", "entry_source", "fmt"]
 
 
 @dataclass
@@ -33,6 +45,8 @@ class Shown:
     text: str
     decimals: int
     mobject: Mobject
+    source: Source | None = None
+    """What the number is, as trace entries (``None``: only its expression is known)."""
 
 
 @dataclass
@@ -48,6 +62,8 @@ class NumberRegistry:
     decimals: int
     shown: list[Shown] = field(default_factory=list)
     defined: dict[str, Any] = field(default_factory=dict)
+    lines: list[LineRecord] = field(default_factory=list)
+    """What every product line on screen claims (see :mod:`backprop_explain.provenance`)."""
 
     def define(self, name: str, value: Any) -> None:
         """Make an engine-derived value available to expressions under ``name``."""
@@ -83,15 +99,47 @@ class NumberRegistry:
         self.register(expression, mob, decimals, iteration)
         return mob
 
+    def tex_of(
+        self,
+        source: Source,
+        decimals: int | None = None,
+        iteration: int | None = None,
+        **kwargs: Any,
+    ) -> MathTex:
+        """A ``MathTex`` of the value of ``source``, registered with that provenance."""
+        expr = expression(source)
+        mob = MathTex(self.text(expr, decimals, iteration), **kwargs)
+        self.register(expr, mob, decimals, iteration, source)
+        return mob
+
     def register(
         self,
         expression: str,
         mob: Mobject,
         decimals: int | None = None,
         iteration: int | None = None,
-    ) -> None:
-        """Record a number mobject built elsewhere (its text must be ``fmt`` of the value)."""
+        source: Source | None = None,
+    ) -> int:
+        """Record a number mobject built elsewhere (its text must be ``fmt`` of the value);
+        returns its index in :attr:`shown`. A plain entry (``"W2[0,1]"``) or scalar
+        (``"eta"``) is given its source without being asked."""
+        if source is None and expression not in self.defined:
+            source = parse_entry(expression)
         d = self.decimals if decimals is None else decimals
         value = self.value(expression, iteration)
         it = self._step(iteration).iteration
-        self.shown.append(Shown(expression, it, value, fmt(value, d), d, mob))
+        self.shown.append(Shown(expression, it, value, fmt(value, d), d, mob, source))
+        return len(self.shown) - 1
+
+    def index_of(self, mob: Mobject) -> int:
+        """The index in :attr:`shown` of the registered number ``mob``."""
+        for n in range(len(self.shown) - 1, -1, -1):
+            if self.shown[n].mobject is mob:
+                return n
+        raise KeyError("not a registered number")
+
+
+def entry_source(name: str, i: int, j: int) -> Source | None:
+    """The :class:`~backprop_explain.provenance.Entry` of ``name[i, j]`` for trace arrays."""
+    parsed = parse_name(name)
+    return None if parsed is None else Entry(parsed[0], parsed[1], (i, j))

@@ -18,11 +18,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
+from backprop_cli.render import render_cmd
+from backprop_cli.script import narration_options, prepare_plans, script_cmd
 from backprop_core import __version__
 from backprop_core.config import Config, load_config, load_preset, preset_names, preset_text
 from backprop_core.errors import BackpropError, printable, report
 from backprop_core.gradcheck import TOLERANCE, check
-from backprop_core.io import load_trace, open_trace_writer
+from backprop_core.io import load_trace, open_trace_writer, step_accuracy
 from backprop_core.trace import LAYER_FIELDS, Step, count_recorded, run
 from backprop_explain.elide import visible_indices
 
@@ -63,6 +65,9 @@ def summary(config: Config, first_loss: float, last_loss: float, recorded: int, 
 @click.version_option(__version__, prog_name="backprop")
 def cli() -> None:
     """backprop-anim: backpropagation in matrix form, from a real training run."""
+
+
+cli.add_command(render_cmd)
 
 
 @cli.command("trace")
@@ -139,6 +144,16 @@ def matrix_table(title: str, m: np.ndarray, decimals: int, limit: int = 8) -> Ta
     return table
 
 
+def accuracy_line(config: Config, step: Step) -> str:
+    """How many samples the step's weights classify right: training set, and test set."""
+    train, test = step_accuracy(config, step)
+    n = config.x.shape[1]
+    line = f"accuracy before the update: train {train:.1%} of {n} sample{'s' if n != 1 else ''}"
+    if test is not None and config.x_test is not None:
+        line += f", test {test:.1%} of {config.x_test.shape[1]}"
+    return line
+
+
 @cli.command("show")
 @click.argument("trace_path", metavar="TRACE", type=click.Path(path_type=Path))
 @click.option("--iteration", "-k", type=int, default=None, help="Iteration (default: the first).")
@@ -156,6 +171,8 @@ def show_cmd(trace_path: Path, iteration: int | None, decimals: int) -> None:
         f"[bold]{escape(printable(c.name))}[/] iteration {k}: loss {step.loss:.{decimals}f} → "
         f"{step.loss_after:.{decimals}f} after the update (η = {c.learning_rate:g})"
     )
+    if c.is_classification:
+        console.print(accuracy_line(c, step), highlight=False)
     console.print(matrix_table("a^(0) = x", step.input, decimals))
     console.print(matrix_table("y", step.target, decimals))
     for l, layer in enumerate(step.layers, start=1):
@@ -295,10 +312,12 @@ def handout_cmd(
     help="Output folder.",
 )
 @click.option("--force", is_flag=True, help="Re-render every part, ignoring the part cache.")
+@narration_options
 @click.option(
-    "--narrate",
+    "--allow-outside-scenes",
     is_flag=True,
-    help="Read the subtitles with espeak-ng into the video's audio track (a draft voice).",
+    help="Run scene files outside the lecture file's folder (scenes are Python programs: "
+    "only for lecture files you trust).",
 )
 def lecture_cmd(
     lecture_file: Path | None,
@@ -306,18 +325,17 @@ def lecture_cmd(
     jobs: int | None,
     out: Path,
     force: bool,
-    narrate: bool,
+    voice: str | None,
+    script: Path | None,
+    allow_outside_scenes: bool,
 ) -> None:
     """Render a lecture's parts with manim and join them: video, subtitles, chapters,
     stills and a preview GIF. Without FILE, the default lecture."""
     import backprop_lecture as lec
 
-    lecture = lec.load_lecture(lecture_file)
+    lecture = lec.load_lecture(lecture_file, allow_outside_scenes=allow_outside_scenes)
     lec.check_output(out)
-    if narrate:
-        from backprop_lecture.narration import check_espeak
-
-        check_espeak()
+    plans = prepare_plans(lecture.parts, voice, script, out / ".cache")
     for name in lecture.skipped:
         err_console.print(
             printable(f"note: scene {name!r} does not exist yet; left out"),
@@ -326,7 +344,7 @@ def lecture_cmd(
         )
     with lec.ProgressBoard(lecture, err_console) as board:
         result = lec.build_lecture(
-            lecture, out, quality, jobs, on_event=board.event, force=force, narrate=narrate
+            lecture, out, quality, jobs, on_event=board.event, force=force, plans=plans
         )
     for line in lec.iter_outputs(result):
         console.print(line, highlight=False, markup=False)
@@ -345,3 +363,25 @@ def lecture_cmd(
         highlight=False,
         markup=False,
     )
+
+
+@cli.command("review")
+@click.argument("video", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+def review_cmd(video: Path) -> None:
+    """Report a rendered VIDEO's dead air and half-empty frames, with their times.
+
+    Beats come from manim's section index beside the video (`--save_sections`) or its
+    `.srt`. Exit status 0 when nothing is reported, 1 when something is.
+    """
+    from backprop_lecture.review import review
+
+    findings = review(video)
+    for f in findings:
+        console.print(f.line(), highlight=False, markup=False)
+    if findings:
+        console.print(f"{len(findings)} finding(s) in {video}", highlight=False, markup=False)
+        sys.exit(1)
+    console.print(f"{video}: nothing to report", highlight=False, markup=False)
+
+
+cli.add_command(script_cmd)

@@ -17,7 +17,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backprop_core.activations import ACTIVATIONS
-from backprop_core.datasets import GENERATORS, generate
+from backprop_core.datasets import (
+    DIGITS_CLASSES,
+    DIGITS_PIXELS,
+    DIGITS_SAMPLES,
+    GENERATORS,
+    digits,
+    generate,
+)
 from backprop_core.errors import BackpropError, did_you_mean
 from backprop_core.files import read_limited
 from backprop_core.limits import (
@@ -70,6 +77,38 @@ nearest valid one, so a typo (``[intit]``, ``evry``) never silently does nothing
 
 REQUIRED_SECTIONS = ("network", "data", "train")
 
+# The keys of named data sets and of mini-batches, and their defaults. A config without
+# them is full-batch gradient descent on explicit or generated data (trace version 1).
+DATASET_KEYS = ("dataset", "samples", "test_fraction", "seed")
+"""``[data]`` for a named data set: ``dataset = "digits"`` (the only one), ``samples``
+(a subset), and ``test_fraction`` and ``seed`` of the split (see
+:func:`backprop_core.datasets.digits`)."""
+DATASET_DEFAULTS = {"samples": DIGITS_SAMPLES, "test_fraction": 0.2, "seed": 0}
+BATCH_KEYS = ("batch_size", "shuffle_seed")
+"""``[train]`` for mini-batch gradient descent: ``batch_size`` samples per step (absent:
+the whole data set, in its order, at every step) and ``shuffle_seed``, the seed of the
+permutation drawn each epoch (see :func:`backprop_core.network.mini_batches`)."""
+BATCH_DEFAULTS = {"shuffle_seed": 0}
+DATASETS = ("digits",)
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A named data set and its split: everything needed to rebuild its samples."""
+
+    name: str
+    samples: int
+    test_fraction: float
+    seed: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dataset": self.name,
+            "samples": self.samples,
+            "test_fraction": self.test_fraction,
+            "seed": self.seed,
+        }
+
 
 @dataclass(frozen=True, eq=False)
 class Config:
@@ -77,7 +116,8 @@ class Config:
 
     ``weights[l-1]`` is ``W^(l)`` of shape ``(n_l, n_{l-1})``; ``biases[l-1]`` is ``b^(l)`` of
     shape ``(n_l, 1)`` (zeros when ``bias`` is false); ``x`` is ``(n_0, m)`` and ``y`` is
-    ``(n_L, m)``, one column per sample.
+    ``(n_L, m)``, one column per training sample. A named data set also has a test set,
+    ``x_test`` and ``y_test`` (else ``None``), which training never sees.
     """
 
     sizes: tuple[int, ...]
@@ -94,11 +134,33 @@ class Config:
     every: int = 1
     name: str = ""
     description: str = ""
+    batch_size: int | None = None
+    """Samples per step; ``None``: every step uses the whole data set (full batch)."""
+    shuffle_seed: int = 0
+    dataset: DatasetSpec | None = None
+    """The named data set ``x`` and ``y`` come from, or ``None`` (explicit or generated)."""
+    x_test: Array | None = None
+    y_test: Array | None = None
 
     @property
     def num_layers(self) -> int:
         """``L``, the number of weight layers."""
         return len(self.sizes) - 1
+
+    @property
+    def m(self) -> int:
+        """The chapter's ``m``: the number of samples (columns) of every step's batch."""
+        return self.x.shape[1] if self.batch_size is None else self.batch_size
+
+    @property
+    def is_classification(self) -> bool:
+        """A softmax output, or two or more outputs with one-hot targets: the largest
+        output is the predicted class, so accuracy means something."""
+        if self.activations[-1] == "softmax":
+            return True
+        y = self.y
+        one_hot = bool(np.all((y == 0) | (y == 1)) and np.all(y.sum(axis=0) == 1))
+        return self.sizes[-1] >= 2 and one_hot
 
     def to_dict(self) -> dict[str, Any]:
         """The normalised config as plain JSON-ready data (the trace stores this)."""
@@ -116,11 +178,20 @@ class Config:
                 "weights": [w.tolist() for w in self.weights],
                 **({"biases": [b[:, 0].tolist() for b in self.biases]} if self.bias else {}),
             },
-            "data": {"x": self.x.T.tolist(), "y": self.y.T.tolist()},
+            "data": (
+                self.dataset.to_dict()
+                if self.dataset is not None
+                else {"x": self.x.T.tolist(), "y": self.y.T.tolist()}
+            ),
             "train": {
                 "learning_rate": self.learning_rate,
                 "iterations": self.iterations,
                 "every": self.every,
+                **(
+                    {"batch_size": self.batch_size, "shuffle_seed": self.shuffle_seed}
+                    if self.batch_size is not None
+                    else {}
+                ),
             },
         }
 
@@ -360,6 +431,21 @@ def parse_config(data: dict[str, Any], source: str, default_name: str = "") -> C
         raise r.fail("network.bias", f"must be true or false, got {bias!r}")
 
     seed = r.integer(init, "init", "seed", 0, low=0, high=MAX_SEED, why=" (a seed is ≥ 0)")
+
+    # The data (its size bounded first) before any weight is drawn: nothing of a size the
+    # limits refuse is ever allocated. The data's own seed keeps both draws independent.
+    spec: DatasetSpec | None = None
+    x_test = y_test = None
+    if "dataset" in dat:
+        spec = _dataset_spec(r, dat, sizes)
+        split = digits(spec.samples, spec.test_fraction, spec.seed)
+        x, y, x_test, y_test = split.x, split.y, split.x_test, split.y_test
+    else:
+        x, y = _data(r, dat, sizes, activations[-1], loss)
+    problem = data_problem(sizes, x.shape[1])
+    if problem:
+        raise r.fail("data", f"{problem} (see docs/trace-format.md, Limits)")
+
     learning_rate = r.number(train, "train", "learning_rate")
     if learning_rate <= 0:
         raise r.fail("train.learning_rate", f"must be positive, got {learning_rate!r}")
@@ -371,13 +457,8 @@ def parse_config(data: dict[str, Any], source: str, default_name: str = "") -> C
     every = r.integer(train, "train", "every", 1)
     if every <= 0:
         raise r.fail("train.every", f"must be a positive whole number, got {every}")
+    batch_size, shuffle_seed = _batching(r, train, x.shape[1])
 
-    # The data (its size bounded first) before any weight is drawn: nothing of a size the
-    # limits refuse is ever allocated. The data's own seed keeps both draws independent.
-    x, y = _data(r, dat, sizes, activations[-1], loss)
-    problem = data_problem(sizes, x.shape[1])
-    if problem:
-        raise r.fail("data", f"{problem} (see docs/trace-format.md, Limits)")
     rng = np.random.default_rng(seed)
     weights = _weights(r, init, sizes, rng)
     biases = _biases(r, init, sizes, bias, rng)
@@ -401,7 +482,64 @@ def parse_config(data: dict[str, Any], source: str, default_name: str = "") -> C
         every=every,
         name=name,
         description=description,
+        batch_size=batch_size,
+        shuffle_seed=shuffle_seed,
+        dataset=spec,
+        x_test=x_test,
+        y_test=y_test,
     )
+
+
+def _batching(r: _Reader, train: dict[str, Any], m: int) -> tuple[int | None, int]:
+    """``train.batch_size`` and ``train.shuffle_seed`` (see :data:`BATCH_KEYS`)."""
+    if "batch_size" not in train:
+        if "shuffle_seed" in train:
+            raise r.fail("train.shuffle_seed", "given without train.batch_size; add batch_size")
+        return None, 0
+    batch_size = r.integer(train, "train", "batch_size")
+    if not 1 <= batch_size <= m:
+        raise r.fail(
+            "train.batch_size",
+            f"must be between 1 and the number of training samples ({m}), got {batch_size}",
+        )
+    shuffle_seed = r.integer(
+        train,
+        "train",
+        "shuffle_seed",
+        BATCH_DEFAULTS["shuffle_seed"],
+        low=0,
+        high=MAX_SEED,
+        why=" (a seed is ≥ 0)",
+    )
+    return batch_size, shuffle_seed
+
+
+def _dataset_spec(r: _Reader, dat: dict[str, Any], sizes: tuple[int, ...]) -> DatasetSpec:
+    """``[data] dataset = "digits"`` and its split (see :data:`DATASET_KEYS`)."""
+    name = dat["dataset"]
+    if not isinstance(name, str) or name not in DATASETS:
+        raise r.fail(
+            "data.dataset", f"unknown data set {name!r}; choose one of {', '.join(DATASETS)}"
+        )
+    for other in ("x", "y", "generator", "noise"):
+        if other in dat:
+            raise r.fail(f"data.{other}", f"cannot be combined with data.dataset; remove {other}")
+    samples = r.integer(dat, "data", "samples", DATASET_DEFAULTS["samples"])
+    if not 2 <= samples <= DIGITS_SAMPLES:
+        raise r.fail("data.samples", f"must be between 2 and {DIGITS_SAMPLES}, got {samples}")
+    test_fraction = r.number(dat, "data", "test_fraction", DATASET_DEFAULTS["test_fraction"])
+    if not 0 <= test_fraction < 1 or math.floor(test_fraction * samples) >= samples:
+        raise r.fail("data.test_fraction", f"must be at least 0 and below 1, got {test_fraction!r}")
+    seed = r.integer(
+        dat, "data", "seed", DATASET_DEFAULTS["seed"], low=0, high=MAX_SEED, why=" (a seed is ≥ 0)"
+    )
+    if sizes[0] != DIGITS_PIXELS or sizes[-1] != DIGITS_CLASSES:
+        raise r.fail(
+            "network.sizes",
+            f"data.dataset {name!r} needs {DIGITS_PIXELS} inputs (8 × 8 pixels) and "
+            f"{DIGITS_CLASSES} outputs (one per digit), got {list(sizes)}",
+        )
+    return DatasetSpec(name, samples, test_fraction, seed)
 
 
 def _weights(
@@ -456,6 +594,8 @@ def _biases(
 def _data(
     r: _Reader, dat: dict[str, Any], sizes: tuple[int, ...], output: str, loss: str
 ) -> tuple[Array, Array]:
+    if "test_fraction" in dat:
+        raise r.fail("data.test_fraction", "only splits a named data set; add data.dataset")
     if "generator" in dat:
         gen = dat["generator"]
         if not isinstance(gen, str) or gen not in GENERATORS:

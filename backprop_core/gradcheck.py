@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backprop_core.config import Config
-from backprop_core.network import backprop, cost, feedforward
+from backprop_core.network import backprop, cost, feedforward, mini_batches
 
 Array = NDArray[np.float64]
 
@@ -38,12 +38,20 @@ class CheckResult:
 
 
 def numerical_gradients(
-    config: Config, weights: list[Array], biases: list[Array], eps: float = EPSILON
+    config: Config,
+    weights: list[Array],
+    biases: list[Array],
+    eps: float = EPSILON,
+    batch: tuple[Array, Array] | None = None,
 ) -> tuple[list[Array], list[Array]]:
-    """Central differences of the batch cost for every entry of every ``W`` and ``b``."""
+    """Central differences of the batch cost for every entry of every ``W`` and ``b``.
+
+    ``batch`` is ``(x, y)``; by default the whole data set, ``config.x`` and ``config.y``.
+    """
+    x, y = (config.x, config.y) if batch is None else batch
 
     def c(ws: list[Array], bs: list[Array]) -> float:
-        return cost(config, feedforward(config, ws, bs, config.x), config.y)
+        return cost(config, feedforward(config, ws, bs, x), y)
 
     nws: list[Array] = []
     nbs: list[Array] = []
@@ -69,14 +77,17 @@ def relative_error(analytic: Array, numeric: Array) -> Array:
 
 
 def check(config: Config) -> CheckResult:
-    """Compare backprop with finite differences at the config's initial parameters."""
+    """Compare backprop with finite differences at the first iteration: the config's
+    initial parameters on the first step's batch (the whole data set, or with
+    ``train.batch_size`` the first mini-batch)."""
     weights, biases = list(config.weights), list(config.biases)
-    g = backprop(config, weights, biases, config.x, config.y)
-    nws, nbs = numerical_gradients(config, weights, biases)
+    first = next(mini_batches(config))
+    g = backprop(config, weights, biases, first.x, first.y)
+    nws, nbs = numerical_gradients(config, weights, biases, batch=(first.x, first.y))
     worst, where, count = 0.0, "none", 0
-    pairs = [(f"dW^({l + 1})", g.nabla_w[l], nws[l]) for l in range(len(weights))]
+    pairs = [(f"dW^({l + 1})", g.dW[l], nws[l]) for l in range(len(weights))]
     if config.bias:
-        pairs += [(f"db^({l + 1})", g.nabla_b[l], nbs[l]) for l in range(len(biases))]
+        pairs += [(f"db^({l + 1})", g.db[l], nbs[l]) for l in range(len(biases))]
     for name, analytic, numeric in pairs:
         err = relative_error(analytic, numeric)
         count += err.size

@@ -20,6 +20,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -36,7 +37,16 @@ from backprop_core.limits import (
     MAX_TRACE_BYTES,
     step_values,
 )
-from backprop_core.trace import FORMAT, LAYER_FIELDS, VERSION, LayerRecord, Step, Trace
+from backprop_core.network import accuracy
+from backprop_core.trace import (
+    FORMAT,
+    LAYER_FIELDS,
+    VERSIONS,
+    LayerRecord,
+    Step,
+    Trace,
+    format_version,
+)
 from backprop_core.version import __version__
 
 Array = NDArray[np.float64]
@@ -52,7 +62,7 @@ def _header(config: Config, package_version: str) -> dict[str, Any]:
     """The fields that come before the steps, in the JSON document and in ``.npz`` meta."""
     return {
         "format": FORMAT,
-        "version": VERSION,
+        "version": format_version(config),
         "package_version": package_version,
         "seed": config.seed,
         "config": config.to_dict(),
@@ -60,8 +70,10 @@ def _header(config: Config, package_version: str) -> dict[str, Any]:
 
 
 def _step_to_dict(s: Step) -> dict[str, Any]:
+    batch = {} if s.batch is None else {"epoch": s.epoch, "batch": s.batch.tolist()}
     return {
         "iteration": s.iteration,
+        **batch,
         "loss": s.loss,
         "loss_after": s.loss_after,
         "input": s.input.tolist(),
@@ -174,6 +186,8 @@ def _step_chunks(s: Step) -> Iterator[bytes]:
     """``_dumps(_step_to_dict(s))`` in pieces, so writing a step of a wide network never
     holds the whole step as Python lists (a float in a list costs 32 bytes, not 8)."""
     yield b'{"iteration":' + _dumps(s.iteration)
+    if s.batch is not None:
+        yield b',"epoch":' + _dumps(s.epoch) + b',"batch":' + _dumps(s.batch.tolist())
     yield b',"loss":' + _dumps(s.loss) + b',"loss_after":' + _dumps(s.loss_after)
     for key in ("input", "target", "grad_a"):
         yield b',"' + key.encode() + b'":'
@@ -189,15 +203,23 @@ def _step_chunks(s: Step) -> Iterator[bytes]:
 
 
 def _stacked_keys(config: Config) -> dict[str, tuple[int, ...]]:
-    """Every ``.npz`` array stacked per step, with one step's shape, in ``np.savez`` order."""
-    m = config.x.shape[1]
+    """Every ``.npz`` array stacked per step, with one step's shape, in ``np.savez`` order.
+
+    All are float64 but a mini-batch trace's ``batch``, int64 (see :data:`INT_KEYS`).
+    """
+    m = config.m
     n0, nL = config.sizes[0], config.sizes[-1]
-    keys: dict[str, tuple[int, ...]] = {"input": (n0, m), "target": (nL, m), "grad_a": (nL, m)}
+    keys: dict[str, tuple[int, ...]] = {} if config.batch_size is None else {"batch": (m,)}
+    keys.update({"input": (n0, m), "target": (nL, m), "grad_a": (nL, m)})
     per_layer = shapes(config, m)
     for i in range(config.num_layers):
         for f in LAYER_FIELDS:
             keys[f"layer{i + 1}/{f}"] = per_layer[f][i]
     return keys
+
+
+INT_KEYS = frozenset({"batch"})
+"""Stacked ``.npz`` arrays of sample indices (int64); every other one is float64."""
 
 
 class NpzTraceWriter(_Counting):
@@ -229,6 +251,7 @@ class NpzTraceWriter(_Counting):
         self.iterations = np.zeros(n_steps, dtype=np.int64)
         self.loss = np.zeros(n_steps)
         self.loss_after = np.zeros(n_steps)
+        self.epochs = np.zeros(n_steps, dtype=np.int64)
         # Named after the output's temporary file, so a killed run's folder is found and
         # removed by the next write of that output (backprop_core.files.clean_stale).
         name = getattr(f, "name", None)
@@ -241,7 +264,7 @@ class NpzTraceWriter(_Counting):
                 part = open(self.dir / f"{i}.npy", "w+b")  # closed in close()
                 self.files[key] = part
                 header = {
-                    "descr": np.lib.format.dtype_to_descr(np.dtype(np.float64)),
+                    "descr": np.lib.format.dtype_to_descr(self._dtype(key)),
                     "fortran_order": False,
                     "shape": (n_steps, *shape),
                 }
@@ -255,12 +278,15 @@ class NpzTraceWriter(_Counting):
         self.iterations[i] = step.iteration
         self.loss[i] = step.loss
         self.loss_after[i] = step.loss_after
-        rows: dict[str, Array] = {"input": step.input, "target": step.target, "grad_a": step.grad_a}
+        rows: dict[str, Any] = {"input": step.input, "target": step.target, "grad_a": step.grad_a}
+        if step.epoch is not None:
+            self.epochs[i] = step.epoch
+            rows["batch"] = step.batch
         for i, layer in enumerate(step.layers):
             for f in LAYER_FIELDS:
                 rows[f"layer{i + 1}/{f}"] = getattr(layer, f)
         for key, part in self.files.items():
-            row = np.ascontiguousarray(rows[key], dtype=np.float64)
+            row = np.ascontiguousarray(rows[key], dtype=self._dtype(key))
             if row.shape != self.shapes[key]:
                 raise ValueError(f"{key} has shape {row.shape}, expected {self.shapes[key]}")
             part.write(row.data)
@@ -273,6 +299,8 @@ class NpzTraceWriter(_Counting):
             "loss": self.loss,
             "loss_after": self.loss_after,
         }
+        if self.config.batch_size is not None:
+            small["epoch"] = self.epochs
         with zipfile.ZipFile(self.f, mode="w", compression=zipfile.ZIP_STORED) as archive:
             with archive.open("meta.npy", "w", force_zip64=True) as entry:
                 self._write_meta(entry)
@@ -285,6 +313,10 @@ class NpzTraceWriter(_Counting):
                 with archive.open(f"{key}.npy", "w", force_zip64=True) as entry:
                     shutil.copyfileobj(part, entry, self.CHUNK)
         self.close()
+
+    @staticmethod
+    def _dtype(key: str) -> np.dtype[Any]:
+        return np.dtype(np.int64 if key in INT_KEYS else np.float64)
 
     def _write_meta(self, entry: IO[bytes]) -> None:
         """``np.array(meta)`` as ``.npy``, without building it: the same bytes, in chunks.
@@ -312,24 +344,49 @@ class NpzTraceWriter(_Counting):
 
 
 def csv_header(config: Config) -> list[str | int | float]:
-    """The CSV header: losses and per-layer gradient norms."""
+    """The CSV header: losses, accuracy for classification, per-layer gradient norms."""
     header: list[str | int | float] = ["iteration", "loss", "loss_after"]
+    if config.is_classification:
+        header.append("train_accuracy")
+        if _has_test_set(config):
+            header.append("test_accuracy")
     for l in range(1, config.num_layers + 1):
         header += [f"dW{l}_norm", f"db{l}_norm"]
     return header
 
 
-def csv_row(s: Step) -> list[str | int | float]:
+def _has_test_set(config: Config) -> bool:
+    return config.x_test is not None and config.x_test.shape[1] > 0
+
+
+def step_accuracy(config: Config, s: Step) -> tuple[float, float | None]:
+    """The step's accuracy on the training set and on the test set (``None`` without one).
+
+    Measured with the step's ``W`` and ``b``, before its update, as its ``loss`` is.
+    """
+    weights = [r.W for r in s.layers]
+    biases = [r.b for r in s.layers]
+    train = accuracy(config, weights, biases, config.x, config.y)
+    if not _has_test_set(config):
+        return train, None
+    assert config.x_test is not None and config.y_test is not None
+    return train, accuracy(config, weights, biases, config.x_test, config.y_test)
+
+
+def csv_row(config: Config, s: Step) -> list[str | int | float]:
     """One recorded iteration's CSV row."""
     row: list[str | int | float] = [s.iteration, repr(s.loss), repr(s.loss_after)]
+    if config.is_classification:
+        train, test = step_accuracy(config, s)
+        row += [repr(train)] + ([] if test is None else [repr(test)])
     for r in s.layers:
         row += [repr(float(np.linalg.norm(r.dW))), repr(float(np.linalg.norm(r.db)))]
     return row
 
 
 def csv_rows(trace: Trace) -> list[list[str | int | float]]:
-    """Header and one row per recorded iteration: losses and per-layer gradient norms."""
-    return [csv_header(trace.config), *(csv_row(s) for s in trace.steps)]
+    """Header and one row per recorded iteration (see :func:`csv_header`)."""
+    return [csv_header(trace.config), *(csv_row(trace.config, s) for s in trace.steps)]
 
 
 class CsvTraceWriter(_Counting):
@@ -349,7 +406,7 @@ class CsvTraceWriter(_Counting):
 
     def add(self, step: Step) -> None:
         self._next()
-        self._write(csv_row(step))
+        self._write(csv_row(self.config, step))
 
     def finish(self, losses: Array) -> None:
         self._finish(losses)
@@ -395,7 +452,7 @@ def check_writable(path: Path, config: Config, n_steps: int) -> None:
     if suffix in LOADABLE:
         _check_memory(c, config, n_steps)
     if suffix == ".json":
-        numbers = n_steps * step_values(config.sizes, config.x.shape[1]) + config.iterations
+        numbers = n_steps * step_values(config.sizes, config.m) + config.iterations
         estimate = numbers * JSON_BYTES_PER_NUMBER
         if estimate > MAX_JSON_BYTES:
             raise c.fail(
@@ -477,6 +534,8 @@ TOP_KEYS = ("format", "version", "package_version", "seed", "config", "steps", "
 
 STEP_KEYS = ("iteration", "loss", "loss_after", "input", "target", "grad_a", "layers")
 """Every key of one step."""
+BATCH_STEP_KEYS = (*STEP_KEYS[:1], "epoch", "batch", *STEP_KEYS[1:])
+"""Every key of one step of a mini-batch trace (``train.batch_size``, version 2)."""
 
 
 def _unknown(c: _Checker, keys: Any, valid: tuple[str, ...], where: str) -> None:
@@ -552,10 +611,11 @@ class _Checker:
         if doc.get("format") != FORMAT:
             raise self.fail("format", f"is {_short(repr(doc.get('format')))}, expected {FORMAT!r}")
         version = doc.get("version")
-        if type(version) is not int or version != VERSION:
+        if type(version) is not int or version not in VERSIONS:
+            known = " and ".join(map(str, VERSIONS))
             raise self.fail(
                 "version",
-                f"is {_short(repr(version))}; this backprop-anim reads version {VERSION}: "
+                f"is {_short(repr(version))}; this backprop-anim reads versions {known}: "
                 "re-export the trace with this version",
             )
         _unknown(self, doc, TOP_KEYS, "")
@@ -567,9 +627,39 @@ class _Checker:
         if not isinstance(doc.get("config"), dict):
             raise self.fail("config", "missing or not an object")
         try:
-            return parse_config(doc["config"], source=self.source)
+            config = parse_config(doc["config"], source=self.source)
         except BackpropError as exc:
             raise self.fail(f"config.{exc.field}", exc.message) from None
+        if format_version(config) > version:
+            raise self.fail(
+                "version",
+                f"is {version}, but the config uses train.batch_size or data.dataset "
+                f"(version {format_version(config)}); the file is inconsistent, re-export it",
+            )
+        return config
+
+    def batch(self, s: dict[str, Any], where: str, config: Config) -> tuple[int, Any]:
+        """A mini-batch step's ``epoch`` and ``batch`` (indices into ``config.x``'s columns)."""
+        epoch = s.get("epoch")
+        if type(epoch) is not int or not 1 <= epoch <= config.iterations:
+            raise self.fail(
+                f"{where}.epoch",
+                f"must be a whole number from 1 to {config.iterations} (train.iterations), "
+                f"got {_short(repr(epoch))}",
+            )
+        raw = s.get("batch")
+        n = config.x.shape[1]
+        if (
+            type(raw) is not list
+            or len(raw) != config.m
+            or not all(type(i) is int and 0 <= i < n for i in raw)
+            or len(set(raw)) != len(raw)
+        ):
+            raise self.fail(
+                f"{where}.batch",
+                f"must list {config.m} distinct sample indices in 0..{n - 1} (train.batch_size)",
+            )
+        return epoch, np.array(raw, dtype=np.int64)
 
 
 def shapes(config: Config, m: int) -> dict[str, list[tuple[int, ...]]]:
@@ -591,7 +681,7 @@ def shapes(config: Config, m: int) -> dict[str, list[tuple[int, ...]]]:
 
 def _check_memory(c: _Checker, config: Config, n_steps: int) -> None:
     """Refuse a trace whose recorded steps would exceed :data:`MAX_TRACE_BYTES`."""
-    need = 8 * n_steps * step_values(config.sizes, config.x.shape[1])
+    need = 8 * n_steps * step_values(config.sizes, config.m)
     if need > MAX_TRACE_BYTES:
         raise c.fail(
             "steps",
@@ -605,7 +695,7 @@ def trace_from_dict(doc: Any, source: str) -> Trace:
     """Validate a JSON document and build the :class:`Trace` it describes."""
     c = _Checker(source)
     config = c.header(doc)
-    m = config.x.shape[1]
+    m = config.m
     expected = shapes(config, m)
     raw_steps = doc.get("steps")
     if not isinstance(raw_steps, list) or not raw_steps:
@@ -613,12 +703,13 @@ def trace_from_dict(doc: Any, source: str) -> Trace:
     if len(raw_steps) > config.iterations:
         raise c.fail("steps", f"has {len(raw_steps)} steps for {config.iterations} iterations")
     _check_memory(c, config, len(raw_steps))
+    step_keys = STEP_KEYS if config.batch_size is None else BATCH_STEP_KEYS
     steps = []
     for i, s in enumerate(raw_steps):
         where = f"steps[{i}]"
         if not isinstance(s, dict):
             raise c.fail(where, "must be an object")
-        _unknown(c, s, STEP_KEYS, where)
+        _unknown(c, s, step_keys, where)
         it = s.get("iteration")
         if type(it) is not int or not 1 <= it <= config.iterations:
             raise c.fail(
@@ -640,17 +731,28 @@ def trace_from_dict(doc: Any, source: str) -> Trace:
                 values[f] = c.array(layer[f], f"{where}.layers[{l}].{f}", expected[f][l])
             layers.append(LayerRecord(**values))
         n0, nL = config.sizes[0], config.sizes[-1]
-        steps.append(
-            Step(
-                iteration=it,
-                loss=c.number(s.get("loss"), f"{where}.loss"),
-                loss_after=c.number(s.get("loss_after"), f"{where}.loss_after"),
-                input=c.array(s.get("input"), f"{where}.input", (n0, m)),
-                target=c.array(s.get("target"), f"{where}.target", (nL, m)),
-                grad_a=c.array(s.get("grad_a"), f"{where}.grad_a", (nL, m)),
-                layers=tuple(layers),
-            )
+        step = Step(
+            iteration=it,
+            loss=c.number(s.get("loss"), f"{where}.loss"),
+            loss_after=c.number(s.get("loss_after"), f"{where}.loss_after"),
+            input=c.array(s.get("input"), f"{where}.input", (n0, m)),
+            target=c.array(s.get("target"), f"{where}.target", (nL, m)),
+            grad_a=c.array(s.get("grad_a"), f"{where}.grad_a", (nL, m)),
+            layers=tuple(layers),
         )
+        if config.batch_size is not None:
+            epoch, batch = c.batch(s, where, config)
+            for name, array, data in (
+                ("input", step.input, config.x),
+                ("target", step.target, config.y),
+            ):
+                if not np.array_equal(array, data[:, batch]):
+                    raise c.fail(
+                        f"{where}.{name}",
+                        "is not the columns `batch` of the config's data; re-export the trace",
+                    )
+            step = replace(step, epoch=epoch, batch=batch)
+        steps.append(step)
     iterations = [s.iteration for s in steps]
     if iterations != sorted(set(iterations)):
         raise c.fail("steps", "iterations must be increasing and distinct")
@@ -664,13 +766,14 @@ def trace_from_dict(doc: Any, source: str) -> Trace:
         config=config,
         steps=tuple(steps),
         package_version=str(doc.get("package_version", "")),
-        version=VERSION,
         losses=losses_arr,
     )
 
 
 _NPZ_SMALL = ("losses", "iteration", "loss", "loss_after")
 _NPZ_STACKED = ("input", "target", "grad_a")
+_NPZ_BATCHES = ("epoch", "batch")
+"""The members of a mini-batch trace only: each step's epoch and its batch's indices."""
 _ZIP_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
 
 
@@ -702,10 +805,11 @@ class _NpzReader:
                 raise self.c.fail(_short(name), "unexpected member; not a backprop trace")
             self.members[name[:-4]] = info
 
-    def check_names(self, num_layers: int) -> None:
+    def check_names(self, num_layers: int, batched: bool) -> None:
         valid = (
             "meta",
             *_NPZ_SMALL,
+            *(_NPZ_BATCHES if batched else ()),
             *_NPZ_STACKED,
             *(f"layer{l + 1}/{f}" for l in range(num_layers) for f in LAYER_FIELDS),
         )
@@ -842,7 +946,8 @@ def _npz_to_dict(archive: zipfile.ZipFile, source: str) -> dict[str, Any]:
     _unknown(c, doc, TOP_KEYS[:-2], "meta")
     config = c.header(doc)
     L = config.num_layers
-    r.check_names(L)
+    batched = config.batch_size is not None
+    r.check_names(L, batched)
     iterations = r.read("iteration", "i", None)
     S = len(iterations)
     if not 1 <= S <= config.iterations:
@@ -850,10 +955,19 @@ def _npz_to_dict(archive: zipfile.ZipFile, source: str) -> dict[str, Any]:
     if iterations.min() < 1 or iterations.max() > config.iterations:
         raise c.fail("iteration", f"must lie between 1 and {config.iterations}")
     _check_memory(c, config, S)
-    m = config.x.shape[1]
+    m = config.m
     n0, nL = config.sizes[0], config.sizes[-1]
     expected = shapes(config, m)
     losses = r.read("losses", "f", (config.iterations,))
+    # Mini-batch traces (version 2) also stack each step's epoch and batch indices.
+    batches: dict[str, NDArray[Any]] = (
+        {
+            "epoch": r.read("epoch", "i", (S,)),
+            "batch": r.read("batch", "i", (S, m), "steps[0].batch"),
+        }
+        if batched
+        else {}
+    )
     stacked: dict[str, NDArray[Any]] = {
         "loss": r.read("loss", "f", (S,)),
         "loss_after": r.read("loss_after", "f", (S,)),
@@ -870,6 +984,7 @@ def _npz_to_dict(archive: zipfile.ZipFile, source: str) -> dict[str, Any]:
     doc["steps"] = [
         {
             "iteration": int(it),
+            **{k: v[i].tolist() for k, v in batches.items()},
             **{k: (float(v[i]) if v.ndim == 1 else v[i]) for k, v in stacked.items()},
             "layers": [{f: per_layer[(l, f)][i] for f in LAYER_FIELDS} for l in range(L)],
         }

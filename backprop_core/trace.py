@@ -16,13 +16,35 @@ from numpy.typing import NDArray
 
 from backprop_core.config import Config
 from backprop_core.errors import BackpropError
-from backprop_core.network import Gradients, Parameters, backprop, cost, feedforward, train
+from backprop_core.network import (
+    Batch,
+    Gradients,
+    Indices,
+    Parameters,
+    backprop,
+    cost,
+    feedforward,
+    train,
+)
 from backprop_core.version import __version__
 
 Array = NDArray[np.float64]
 
 FORMAT = "backprop-trace"
-VERSION = 1
+VERSION = 2
+"""The newest format version; this package reads every version in :data:`VERSIONS`."""
+VERSIONS = (1, 2)
+
+
+def format_version(config: Config) -> int:
+    """The lowest format version that describes a trace of ``config``.
+
+    Version 2 adds mini-batches (``train.batch_size``, each step's ``epoch`` and
+    ``batch``) and named data sets (``data.dataset``); a trace that uses neither is
+    version 1, byte for byte what a version-1 writer writes.
+    """
+    return 2 if config.batch_size is not None or config.dataset is not None else 1
+
 
 LAYER_FIELDS = ("W", "b", "z", "a", "sigma_prime", "delta", "dW", "db", "W_next", "b_next")
 
@@ -59,11 +81,14 @@ class LayerRecord:
 
 @dataclass(frozen=True, eq=False)
 class Step:
-    """One recorded iteration ``k`` (counted from 1).
+    """One recorded iteration (step) ``k``, counted from 1.
 
-    ``loss`` is the cost before the update, ``loss_after`` the cost after it (the next
-    iteration's ``loss``). ``input`` is ``a^(0)``, ``(n_0, m)``; ``target`` is ``y``,
-    ``(n_L, m)``; ``grad_a`` is ``∇_a C_x`` per sample, ``(n_L, m)``.
+    ``loss`` is the cost of the step's batch before the update, ``loss_after`` the cost of
+    the same batch after it (with the whole data set as the batch, the next iteration's
+    ``loss``). ``input`` is ``a^(0)``, ``(n_0, m)``; ``target`` is ``y``, ``(n_L, m)``;
+    ``grad_a`` is ``∇_a C_x`` per sample, ``(n_L, m)``. With mini-batches, ``epoch``
+    counts the passes over the data from 1 and ``batch`` lists the columns of
+    ``config.x`` that are ``input``'s columns, in order; without, both are ``None``.
     """
 
     iteration: int
@@ -73,10 +98,19 @@ class Step:
     target: Array
     grad_a: Array
     layers: tuple[LayerRecord, ...]
+    epoch: int | None = None
+    batch: Indices | None = None
 
     def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Step):
+            return False
+        if self.batch is None or other.batch is None:
+            same_batch = self.batch is None and other.batch is None
+        else:
+            same_batch = np.array_equal(self.batch, other.batch)
         return (
-            isinstance(other, Step)
+            same_batch
+            and self.epoch == other.epoch
             and self.iteration == other.iteration
             and self.loss == other.loss
             and self.loss_after == other.loss_after
@@ -96,13 +130,17 @@ class Trace:
     config: Config
     steps: tuple[Step, ...]
     package_version: str = __version__
-    version: int = VERSION
     losses: Array = field(default_factory=lambda: np.zeros(0))
     """The loss of every iteration ``1..iterations`` (recorded or not), for loss curves."""
 
     @property
     def seed(self) -> int:
         return self.config.seed
+
+    @property
+    def version(self) -> int:
+        """The format version of this trace (:func:`format_version` of its config)."""
+        return format_version(self.config)
 
     def step(self, iteration: int) -> Step:
         """The recorded step of iteration ``iteration``; a clear error if it was skipped."""
@@ -118,7 +156,6 @@ class Trace:
             isinstance(other, Trace)
             and self.config == other.config
             and self.steps == other.steps
-            and self.version == other.version
             and self.package_version == other.package_version
             and np.array_equal(self.losses, other.losses)
         )
@@ -146,7 +183,7 @@ def recorded_iterations(iterations: int, every: int) -> list[int]:
 
 
 def _step(
-    k: int, g: Gradients, before: Parameters, after: Parameters, config: Config, loss_after: float
+    k: int, batch: Batch, g: Gradients, before: Parameters, after: Parameters, loss_after: float
 ) -> Step:
     layers = tuple(
         LayerRecord(
@@ -163,17 +200,41 @@ def _step(
         )
         for W, b, z, a, sp, d, dW, db, W_next, b_next in zip(
             *before,
-            g.zs,
-            g.activations[1:],
-            g.sigma_primes,
-            g.deltas,
-            g.nabla_w,
-            g.nabla_b,
+            g.z,
+            g.a[1:],
+            g.sigma_prime,
+            g.delta,
+            g.dW,
+            g.db,
             *after,
             strict=True,
         )
     )
-    return Step(k, g.loss, loss_after, config.x, config.y, g.grad_a, layers)
+    mini = batch.indices is not None
+    return Step(
+        k,
+        g.loss,
+        loss_after,
+        batch.x,
+        batch.y,
+        g.grad_a,
+        layers,
+        epoch=batch.epoch if mini else None,
+        batch=batch.indices,
+    )
+
+
+def _loss_after(config: Config, k: int, after: Parameters, batch: Batch, source: str) -> float:
+    """The cost of ``batch`` at the updated parameters; an error if it is not finite."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        loss = cost(config, feedforward(config, *after, batch.x), batch.y)
+    if not np.isfinite(loss):
+        raise BackpropError(
+            source,
+            f"iteration {k}, layer {config.num_layers} (output): loss_after",
+            f"became {loss} (training diverged); try a smaller train.learning_rate",
+        )
+    return loss
 
 
 def run(
@@ -185,8 +246,10 @@ def run(
 ) -> Trace:
     """Train ``config`` and record every ``every``-th iteration (default: ``config.every``).
 
-    A step's ``loss_after`` is the next iteration's loss, so a recorded step waits one
-    iteration before it is complete; after the last update one more forward pass gives it.
+    A step's ``loss_after`` is its batch's cost after the update. With the whole data set
+    as the batch that is the next iteration's loss, so a recorded step waits one iteration
+    for it (after the last update one more forward pass gives it); a mini-batch step
+    computes it at once with one forward pass over its batch.
     ``progress(k)`` is called after each iteration (the CLI draws a progress bar with it).
 
     With ``on_record``, each completed step is passed to it (in order) and *not* kept:
@@ -197,31 +260,28 @@ def run(
     every = config.every if every is None else every
     steps: list[Step] = []
     losses = np.empty(config.iterations)
-    pending: tuple[int, Gradients, Parameters, Parameters] | None = None
+    pending: tuple[int, Batch, Gradients, Parameters, Parameters] | None = None
     emit = steps.append if on_record is None else on_record
 
-    def record(k: int, g: Gradients, before: Parameters, after: Parameters) -> None:
+    def record(k: int, batch: Batch, g: Gradients, before: Parameters, after: Parameters) -> None:
         nonlocal pending
         losses[k - 1] = g.loss
         if pending is not None:
-            emit(_step(*pending, config, g.loss))
+            emit(_step(*pending, g.loss))
             pending = None
-        if is_recorded(k, config.iterations, every):
-            pending = (k, g, before, after)
+        if not is_recorded(k, config.iterations, every):
+            pass
+        elif batch.indices is None:  # the whole data set: the next iteration's loss
+            pending = (k, batch, g, before, after)
+        else:
+            emit(_step(k, batch, g, before, after, _loss_after(config, k, after, batch, source)))
         if progress is not None:
             progress(k)
 
     final = train(config, on_step=record, source=source)
     if pending is not None:
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            last = cost(config, feedforward(config, *final, config.x), config.y)
-        if not np.isfinite(last):
-            raise BackpropError(
-                source,
-                f"iteration {config.iterations}, layer {config.num_layers} (output): loss_after",
-                f"became {last} (training diverged); try a smaller train.learning_rate",
-            )
-        emit(_step(*pending, config, last))
+        k, batch = pending[0], pending[1]
+        emit(_step(*pending, _loss_after(config, k, final, batch, source)))
     if config.every != every:
         config = replace(config, every=every)
     return Trace(config=config, steps=tuple(steps), losses=losses)
@@ -238,10 +298,12 @@ __all__ = [
     "FORMAT",
     "LAYER_FIELDS",
     "VERSION",
+    "VERSIONS",
     "LayerRecord",
     "Step",
     "Trace",
     "count_recorded",
+    "format_version",
     "is_recorded",
     "recorded_iterations",
     "run",

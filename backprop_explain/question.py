@@ -142,15 +142,15 @@ def chain_factors(config: Config) -> ChainFactors:
     g = backprop(config, list(config.weights), list(config.biases), config.x, config.y)
     return ChainFactors(
         a0=float(config.x[0, 0]),
-        sigma_prime1=float(g.sigma_primes[0][0, 0]),
+        sigma_prime1=float(g.sigma_prime[0][0, 0]),
         w2=float(config.weights[1][0, 0]),
-        sigma_prime2=float(g.sigma_primes[1][0, 0]),
+        sigma_prime2=float(g.sigma_prime[1][0, 0]),
         grad_a=float(g.grad_a[0, 0]),
-        product=float(g.nabla_w[0][0, 0]),
-        z1=float(g.zs[0][0, 0]),
-        a1=float(g.activations[1][0, 0]),
-        z2=float(g.zs[1][0, 0]),
-        a2=float(g.activations[2][0, 0]),
+        product=float(g.dW[0][0, 0]),
+        z1=float(g.z[0][0, 0]),
+        a1=float(g.a[1][0, 0]),
+        z2=float(g.z[1][0, 0]),
+        a2=float(g.a[2][0, 0]),
         cost=g.loss,
     )
 
@@ -234,8 +234,8 @@ def train_last_layer_first(config: Config, evaluations: int | None = None) -> Tr
     for layer in last_layer_first_schedule(config.num_layers, n):
         g = backprop(config, weights, biases, config.x, config.y)
         costs.append(g.loss)
-        weights[layer - 1] = weights[layer - 1] - eta * g.nabla_w[layer - 1]
-        biases[layer - 1] = biases[layer - 1] - eta * g.nabla_b[layer - 1]
+        weights[layer - 1] = weights[layer - 1] - eta * g.dW[layer - 1]
+        biases[layer - 1] = biases[layer - 1] - eta * g.db[layer - 1]
         path.append(tuple(weights))
         updated.append((layer,))
     costs.append(cost(config, feedforward(config, weights, biases, config.x), config.y))

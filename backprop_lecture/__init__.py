@@ -6,19 +6,22 @@ A *lecture file* (TOML) lists the parts in order; each part is a scene file and 
     title = "Backpropagation in matrix form"
 
     [[parts]]
-    scene = "delta"               # scenes/delta.py (a bare name), or a path to a .py file
+    scene = "delta"               # a packaged scene (a bare name), or a path to a .py file
     title = "Backpropagation, layer by layer"
     preset = "delta-demo"         # at most one of trace / preset / config
     iteration = 1                 # optional: BACKPROP_ITERATION
     decimals = 3                  # optional: BACKPROP_DECIMALS
 
-Bare scene names resolve to ``scenes/NAME.py`` under the current directory (the project
-checkout); paths, traces and configs resolve against the lecture file's folder. The
-default lecture (``backprop_lecture/lectures/default.toml``) lists scalar → chain → delta →
-network → training and keeps the parts whose scene file exists.
+A bare scene name is ``scenes/NAME.py`` beside the lecture file if that exists, else the
+packaged scene of that name; paths, traces and configs resolve against the lecture file's
+folder, and a scene file outside that folder is refused unless ``--allow-outside-scenes``
+(a scene is a Python program that runs). The default lecture
+(``backprop_lecture/lectures/default.toml``) lists scalar → chain → delta → network →
+training, the packaged scenes, from any folder.
 
 Rendering drives ``manim render`` in one subprocess per part (stdin closed, its own
-``--media_dir``, environment ``BACKPROP_*`` from the part), ``jobs`` at a time. A part is
+``--media_dir``, the project's TeX template as a flag, environment ``BACKPROP_*`` from the
+part), ``jobs`` at a time. A part is
 cached under ``OUT/.cache/parts/`` keyed by a hash of everything its video depends on
 (:func:`part_key`), so a second run re-renders only the parts that changed. Then the
 finished parts are assembled into ``OUT``:
@@ -37,7 +40,9 @@ finished parts are assembled into ``OUT``:
 The package, in the order a run goes through it: :mod:`.spec` (the lecture file),
 :mod:`.cache` (the part cache and its key), :mod:`.render` (manim processes, progress),
 :mod:`.media` (PyAV: joining, stills, the GIF), :mod:`.timeline` (subtitles, chapters) and
-:mod:`.build` (the whole command). None of it imports manim (it only reads manim's
+:mod:`.build` (the whole command); narration: :mod:`.script` (the cues and the script
+file), :mod:`.voice` (recordings or espeak-ng into voice plans), :mod:`.audio` (decoding,
+loudness, muxing; see ``docs/narration.md``). None of it imports manim (it only reads manim's
 outputs, with PyAV and Pillow), so ``backprop lecture --help`` is instant and
 ``backprop_core`` stays manim-free.
 """
@@ -81,8 +86,10 @@ from backprop_lecture.render import (
     failure_reason,
     manim_command,
     part_environment,
+    project_flags,
     render_part,
     render_parts,
+    tex_template,
 )
 from backprop_lecture.spec import (
     DEFAULT_OUT,
@@ -92,6 +99,9 @@ from backprop_lecture.spec import (
     Part,
     default_lecture_path,
     load_lecture,
+    packaged_scene,
+    packaged_scene_names,
+    packaged_scenes_dir,
 )
 from backprop_lecture.timeline import (
     Subtitle,
@@ -142,18 +152,23 @@ __all__ = [
     "joined_subtitles",
     "load_lecture",
     "manim_command",
+    "packaged_scene",
+    "packaged_scene_names",
+    "packaged_scenes_dir",
     "parse_srt",
     "part_environment",
     "part_key",
     "part_trace",
     "platform_chapters",
     "preview_gif",
+    "project_flags",
     "project_root",
     "render_part",
     "render_parts",
     "scene_default_preset",
     "section_still",
     "srt_time",
+    "tex_template",
     "timeline",
     "video_duration",
     "video_frames",

@@ -7,14 +7,14 @@ import itertools
 import re
 import shutil
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from backprop_core.errors import BackpropError
 from backprop_core.files import copy_atomically, write_text_atomically
-from backprop_lecture.cache import PartMedia
+from backprop_lecture.cache import PartMedia, PartNarration
 from backprop_lecture.media import (
     PREVIEW_FPS,
     PREVIEW_SCENE,
@@ -53,11 +53,11 @@ def assemble(
     lecture: Lecture,
     results: Sequence[PartResult],
     out: Path,
-    narrate: bool = False,
     owned: OutputFolder | None = None,
 ) -> tuple[str, list[Path]]:
-    """Write the joined video, subtitles, chapters, stills and preview into ``out``;
-    with ``narrate``, the subtitles spoken by espeak-ng become the video's audio track.
+    """Write the joined video, subtitles, chapters, stills and preview into ``out``; when
+    parts have sound (their cues' voices), the joined video carries it, each part's audio
+    exactly as long as its video.
 
     Every file written is recorded in ``owned`` (the folder's marker, see
     :mod:`backprop_lecture.owned`); nothing is deleted here: files an earlier build wrote
@@ -65,7 +65,7 @@ def assemble(
     """
     if owned is None:
         with OutputFolder(out) as own:
-            found = assemble(lecture, results, out, narrate, own)
+            found = assemble(lecture, results, out, own)
             own.complete = len(found[1]) > 0
             return found
     add = owned.add
@@ -85,11 +85,12 @@ def assemble(
     join = join_videos([m.video for m in media], add(out / "lecture.mp4"))
     written.append(out / "lecture.mp4")
     subs = joined_subtitles(media, line)
-    if narrate:
-        from backprop_lecture.narration import narrate as speak_into
+    from backprop_lecture.audio import join_audio, mux_audio
 
-        speak_into(out / "lecture.mp4", [(s.start, s.end, s.text) for s in subs], line.total)
-        join += " + narration"
+    track = join_audio([(m.video, m.duration) for m in media])
+    if track is not None:
+        mux_audio(out / "lecture.mp4", track, out / "lecture.mp4")
+        join += " + voice"
     write_text_atomically(add(out / "lecture.srt"), compose_srt(subs))
     write_text_atomically(add(out / "chapters.txt"), chapters(parts, media, line))
     write_text_atomically(
@@ -187,6 +188,18 @@ def part_trace(part: Part) -> Any:
     return run(load_preset(name), source=f"preset {name}")
 
 
+def part_values(part: Part) -> tuple[Callable[[str], float], int]:
+    """How ``part``'s placeholders are evaluated: on the trace and step its video shows,
+    at its precision, with the names of :mod:`backprop_explain.explain`."""
+    from backprop_explain.explain import evaluate
+    from backprop_lecture.handout import DEFAULT_DECIMALS
+
+    trace = part_trace(part)
+    step = trace.step(1 if part.iteration is None else part.iteration)
+    decimals = DEFAULT_DECIMALS if part.decimals is None else part.decimals
+    return (lambda expression: evaluate(trace, step, expression)), decimals
+
+
 def write_handouts(parts: Sequence[Part], folder: Path) -> Path:
     """Each part's worked solution and exercise sheet, from the trace its video shows, at
     its iteration and precision: ``NN-scene.md``/``.tex`` and ``NN-scene-exercise.md``/``.tex``.
@@ -213,10 +226,18 @@ def build_lecture(
     cwd: Path | None = None,
     on_event: Callable[[Part, str, int], None] | None = None,
     force: bool = False,
-    narrate: bool = False,
+    voice: str | None = None,
+    script: Path | None = None,
+    note: Callable[[str], None] = lambda s: None,
+    plans: Mapping[int, PartNarration] | None = None,
 ) -> LectureResult:
     """Render (or reuse) every part, then assemble the outputs; never raises for a failed
-    part: failures are in the result, finished parts are kept in ``out/parts``."""
+    part: failures are in the result, finished parts are kept in ``out/parts``.
+
+    ``voice`` (a folder of recordings or ``"espeak"``) and ``script`` (an edited script)
+    are prepared before anything renders (:func:`backprop_lecture.voice.prepare_narration`):
+    a bad one raises :class:`BackpropError` then; ``plans`` are voice plans prepared
+    already (the command prepares them before it shows progress)."""
     if quality not in QUALITIES:
         raise BackpropError(None, "--quality", f"must be one of {', '.join(QUALITIES)}")
     cwd = Path.cwd() if cwd is None else cwd
@@ -225,8 +246,12 @@ def build_lecture(
     # Claimed (checked and locked) before anything is rendered into it.
     with OutputFolder(out) as owned:
         cache = out / ".cache"
-        results = render_parts(lecture.parts, quality, jobs, cache, cwd, on_event, force)
-        join, written = assemble(lecture, results, out, narrate, owned)
+        from backprop_lecture.voice import prepare_narration
+
+        if plans is None:
+            plans = prepare_narration(lecture.parts, voice, script, cache, cwd, note, part_values)
+        results = render_parts(lecture.parts, quality, jobs, cache, cwd, on_event, force, plans)
+        join, written = assemble(lecture, results, out, owned)
         owned.complete = bool(written)
     return LectureResult(results, out, time.perf_counter() - started, join, written)
 

@@ -82,11 +82,24 @@ def project_root(scene: Path, cwd: Path) -> Path:
     return cwd
 
 
-def part_key(part: Part, quality: str, cwd: Path) -> str:
+@dataclass(frozen=True)
+class PartNarration:
+    """A part's voice plan (``backprop_lecture.voice``): the JSON file the scene reads
+    through ``BACKPROP_CUES``, and what of it the part's video depends on."""
+
+    plan: Path
+    key: bytes
+    """Every cue's text and the hash of its voice's bytes (in :func:`part_key`)."""
+    voiced: tuple[Any, ...] = ()
+
+
+def part_key(part: Part, quality: str, cwd: Path, narration: bytes = b"") -> str:
     """A hash of everything the part's video depends on.
 
     The scene file's bytes, the kit's and engine's sources, the trace or config bytes,
-    the settings, the quality, manim's config file, and the package and manim versions.
+    the settings, the quality, manim's config file, the package and manim versions, and
+    with a voice plan its cue texts and the hashes of its recordings' bytes (so
+    re-recording one cue re-renders only its part).
     """
     h = hashlib.sha256()
 
@@ -108,6 +121,8 @@ def part_key(part: Part, quality: str, cwd: Path) -> str:
     }
     add("settings", json.dumps(settings, sort_keys=True).encode())
     add("quality", quality.encode())
+    if narration:
+        add("narration", narration)
     return h.hexdigest()[:20]
 
 

@@ -30,6 +30,7 @@ from backprop_core.errors import BackpropError, printable
 from backprop_core.files import write_text_atomically
 from backprop_core.losses import LOSSES, SOFTMAX_CROSS_ENTROPY_LATEX
 from backprop_core.trace import Step, Trace
+from backprop_explain import equations
 from backprop_explain.elide import visible_indices
 from backprop_explain.explain import evaluate
 from backprop_explain.format import fmt, tex_literal
@@ -343,10 +344,10 @@ def build(
     softmax = c.activations[-1] == "softmax"
     bp1 = Section("Output error (BP1)")
     if softmax and c.loss == "cross_entropy":
-        bp1.eq(f"\\delta^{{({L})}} = \\nabla_a C_x \\odot \\ldots = a^{{({L})}} - y")
+        bp1.eq(equations.bp1(L, "softmax_ce"))
         bp1_cols = [
-            ("$\\nabla_a C_x$", "\\nabla_a C_x", _at("ga"), True),
-            (f"$\\delta^{{({L})}}_j$", f"\\delta^{{({L})}}", _at(f"d{L}"), True),
+            ("$\\nabla_a C_x$", "\\nabla_a C_x", _at("grad_a"), True),
+            (f"$\\delta^{{({L})}}_j$", f"\\delta^{{({L})}}", _at(f"delta{L}"), True),
         ]
         bp1.note(
             "With softmax and cross-entropy the Jacobian of the softmax and the gradient of "
@@ -354,19 +355,16 @@ def build(
         )
     else:
         grad = LOSSES[c.loss].gradient_latex
-        bp1.eq(
-            f"\\delta^{{({L})}} = \\nabla_a C_x \\odot \\sigma'(z^{{({L})}}),\\quad "
-            f"\\nabla_a C_x = {grad}"
-        )
+        bp1.eq(equations.bp1(L, grad="\\nabla_a C_x") + f",\\quad \\nabla_a C_x = {grad}")
         bp1_cols = [
-            ("$\\nabla_a C_x$", "\\nabla_a C_x", _at("ga"), True),
+            ("$\\nabla_a C_x$", "\\nabla_a C_x", _at("grad_a"), True),
             (
                 f"$\\sigma'(z^{{({L})}}_j)$",
                 f"\\sigma'(z^{{({L})}})",
-                _at(f"sp{L}"),
+                _at(f"sigma_prime{L}"),
                 True,
             ),
-            (f"$\\delta^{{({L})}}_j$", f"\\delta^{{({L})}}", _at(f"d{L}"), True),
+            (f"$\\delta^{{({L})}}_j$", f"\\delta^{{({L})}}", _at(f"delta{L}"), True),
         ]
     bp1.blocks += B.vectors(f"Layer {L}", bp1_cols, n[L])
     sections.append(bp1)
@@ -375,14 +373,11 @@ def build(
     if L > 1:
         bp2 = Section("Backpropagate the error (BP2)")
         for l in range(L - 1, 0, -1):
-            bp2.eq(
-                f"\\delta^{{({l})}} = \\left(W^{{({l + 1})}}\\right)^{{\\mathsf T}} "
-                f"\\delta^{{({l + 1})}} \\odot \\sigma'(z^{{({l})}})"
-            )
-            back = f"(W^{{({l + 1})}})^{{\\mathsf T}}\\delta^{{({l + 1})}}"
+            bp2.eq(equations.bp2(l))
+            back = equations.back_propagated(l)
 
             def wt_delta(j: int, i: int, l: int = l) -> str:
-                return "+".join(f"W{l + 1}[{k},{j}]*d{l + 1}[{k},{i}]" for k in range(n[l + 1]))
+                return "+".join(f"W{l + 1}[{k},{j}]*delta{l + 1}[{k},{i}]" for k in range(n[l + 1]))
 
             bp2.blocks += B.vectors(
                 f"Layer {l}",
@@ -391,13 +386,13 @@ def build(
                     (
                         f"$\\sigma'(z^{{({l})}}_j)$",
                         f"\\sigma'(z^{{({l})}})",
-                        _at(f"sp{l}"),
+                        _at(f"sigma_prime{l}"),
                         True,
                     ),
                     (
                         f"$\\delta^{{({l})}}_j$",
                         f"\\delta^{{({l})}}",
-                        _at(f"d{l}"),
+                        _at(f"delta{l}"),
                         True,
                     ),
                 ],
@@ -407,11 +402,10 @@ def build(
 
     # --- BP3, BP4 ---------------------------------------------------------------------
     grads = Section("Gradients (BP3, BP4)")
-    mean = "\\frac{1}{m}\\sum_x " if m > 1 else ""
     over_m = "\\frac{1}{m}" if m > 1 else ""
     for l in range(1, L + 1):
         if bias:
-            grads.eq(f"\\frac{{\\partial C}}{{\\partial b^{{({l})}}}} = {mean}\\delta^{{({l})}}")
+            grads.eq(equations.bp3(l, batch=m > 1))
             header = f"$\\partial C/\\partial b^{{({l})}}_j$"
             grads.blocks.append(
                 Table(
@@ -419,10 +413,7 @@ def build(
                     *_columns(B, [(header, _col0(f"db{l}"), True)], n[l]),
                 )
             )
-        grads.eq(
-            f"\\frac{{\\partial C}}{{\\partial W^{{({l})}}}} = {over_m}\\delta^{{({l})}} "
-            f"\\left(a^{{({l - 1})}}\\right)^{{\\mathsf T}}"
-        )
+        grads.eq(equations.bp4(l, batch=m > 1))
         grads.blocks.append(
             B.matrix(
                 f"$\\partial C/\\partial W^{{({l})}}$ (${_shape(n[l], n[l - 1])}$), "
@@ -437,19 +428,12 @@ def build(
 
     # --- update -----------------------------------------------------------------------
     update = Section("Update")
-    update.eq(
-        "W^{(l)} \\leftarrow W^{(l)} - \\eta \\frac{\\partial C}{\\partial W^{(l)}}"
-        + (
-            ",\\quad b^{(l)} \\leftarrow b^{(l)} - \\eta \\frac{\\partial C}{\\partial b^{(l)}}"
-            if bias
-            else ""
-        )
-    )
+    update.eq(equations.update("W") + (",\\quad " + equations.update("b") if bias else ""))
     for l in range(1, L + 1):
         update.blocks.append(
             B.matrix(
                 f"New weights $W^{{({l})}}$ (${_shape(n[l], n[l - 1])}$)",
-                _at(f"Wnext{l}"),
+                _at(f"W_next{l}"),
                 (n[l], n[l - 1]),
                 answer=True,
             )
@@ -458,7 +442,7 @@ def build(
             update.blocks.append(
                 Table(
                     f"New biases $b^{{({l})}}$ (${_shape(n[l], 1)}$)",
-                    *_columns(B, [(f"$b^{{({l})}}_j$", _col0(f"bnext{l}"), True)], n[l]),
+                    *_columns(B, [(f"$b^{{({l})}}_j$", _col0(f"b_next{l}"), True)], n[l]),
                 )
             )
     update.blocks.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -10,16 +11,19 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from backprop_core.errors import BackpropError
 from backprop_core.files import write_text_atomically
+from backprop_lecture.audio import add_section_audio
 from backprop_lecture.cache import (
     MANIM_CACHE,
     PartMedia,
+    PartNarration,
     Section,
     part_key,
     project_root,
@@ -43,6 +47,36 @@ class PartResult:
 _ANIMATION = re.compile(rb"Animation (\d+)")
 
 
+MAX_INFLIGHT_ENCODERS = 4
+"""The repository's ``manim.cfg`` setting (measured there), passed as a flag outside it."""
+
+
+def tex_template() -> Path:
+    """The project's TeX template (``backprop_anim/tex_template.tex``), found without
+    importing the kit: a small LaTeX install (article + preview, see ``run.sh``) instead
+    of manim's default ``standalone`` class, which the project does not install."""
+    spec = importlib.util.find_spec("backprop_anim")
+    if spec is None or not spec.submodule_search_locations:
+        raise BackpropError(None, None, "the scene kit backprop_anim is not installed")
+    return Path(next(iter(spec.submodule_search_locations))).resolve() / "tex_template.tex"
+
+
+def project_flags() -> list[str]:
+    """The project's manim settings as flags, so they apply wherever manim runs.
+
+    Flags win over every ``manim.cfg`` (manim reads the library's, then
+    ``~/.config/manim/manim.cfg``, then the working directory's, then the flags), so a
+    ``manim.cfg`` in the working directory still sets everything else: background
+    colour, codec, pixel format.
+    """
+    return [
+        "--tex_template",
+        str(tex_template()),
+        "--max-inflight-encoders",
+        str(MAX_INFLIGHT_ENCODERS),
+    ]
+
+
 def manim_command(part: Part, quality: str, media_dir: Path) -> list[str]:
     """The ``manim render`` command of one part (sections on, one media folder per part)."""
     cmd = [
@@ -51,6 +85,7 @@ def manim_command(part: Part, quality: str, media_dir: Path) -> list[str]:
         "manim",
         "render",
         f"-q{quality}",
+        *project_flags(),
         "--save_sections",
         "--media_dir",
         str(media_dir),
@@ -64,10 +99,16 @@ def manim_command(part: Part, quality: str, media_dir: Path) -> list[str]:
     return [*cmd, str(part.scene)]
 
 
-def part_environment(part: Part) -> dict[str, str]:
-    """The process environment of a render: ours without ``BACKPROP_*``, plus the part's."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BACKPROP_")}
+def part_environment(part: Part, narration: PartNarration | None = None) -> dict[str, str]:
+    """The process environment of a render: ours without ``BACKPROP_*`` (but
+    ``BACKPROP_FAST``, which changes how a scene renders, not what it shows), plus the
+    part's (and ``BACKPROP_CUES``, its voice plan, when it has one)."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("BACKPROP_") or k == "BACKPROP_FAST"
+    }
     env.update(part.env())
+    if narration is not None:
+        env["BACKPROP_CUES"] = str(narration.plan)
     return env
 
 
@@ -90,6 +131,7 @@ def render_part(
     cwd: Path,
     on_event: Callable[[Part, str, int], None] | None = None,
     force: bool = False,
+    narration: PartNarration | None = None,
 ) -> PartResult:
     """Render one part unless the cache has it; never raises for a failed render.
 
@@ -99,7 +141,7 @@ def render_part(
     started = time.perf_counter()
     notify = on_event or (lambda p, s, n: None)
     try:
-        key = part_key(part, quality, cwd)
+        key = part_key(part, quality, cwd, narration.key if narration else b"")
     except OSError as exc:
         notify(part, "failed", 0)
         return PartResult(part, "failed", reason=f"cannot read an input: {exc}")
@@ -127,7 +169,7 @@ def render_part(
     proc = subprocess.Popen(
         manim_command(part, quality, work.resolve()),
         cwd=project_root(part.scene, cwd),
-        env=part_environment(part),
+        env=part_environment(part, narration),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -198,6 +240,10 @@ def _collect(work: Path, entry: Path, quality: str, animations: int, seconds: fl
         still = f"{i:03d}.png"
         section_still(tmp / "sections" / clip).save(tmp / "stills" / still)
         sections.append(Section(str(s["name"]), clip, int(s["nb_frames"]), still))
+    # manim writes section clips without sound: each gets its slice of the part's audio.
+    add_section_audio(
+        tmp / "video.mp4", [(tmp / "sections" / s.video, s.frames) for s in sections], fps
+    )
     if not sections:  # a scene without sections is one section
         section_still(tmp / "video.mp4").save(tmp / "stills" / "000.png")
         sections.append(Section(scene_class, "", frames, "000.png"))
@@ -216,6 +262,7 @@ def render_parts(
     cwd: Path,
     on_event: Callable[[Part, str, int], None] | None = None,
     force: bool = False,
+    narration: Mapping[int, PartNarration] | None = None,
 ) -> list[PartResult]:
     """Render ``parts`` ``jobs`` at a time (threads waiting on manim processes).
 
@@ -233,7 +280,9 @@ def render_parts(
     order = sorted(parts, key=expected)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {
-            p.index: pool.submit(render_part, p, quality, cache, cwd, on_event, force)
+            p.index: pool.submit(
+                render_part, p, quality, cache, cwd, on_event, force, (narration or {}).get(p.index)
+            )
             for p in order
         }
         results = [futures[p.index].result() for p in parts]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,9 +49,14 @@ def srt_time(seconds: float) -> str:
 
 
 def compose_srt(subs: Sequence[Subtitle]) -> str:
+    """An ``.srt`` of ``subs`` in time order, each cue ending at the latest where the next
+    begins: players show two overlapping cues stacked, which reads as a glitch."""
+    ordered = sorted(subs, key=lambda s: s.start)
+    ends = [min(s.end, n.start) for s, n in itertools.pairwise(ordered)]
+    ends += [s.end for s in ordered[len(ends) :]]
     return "".join(
-        f"{i}\n{srt_time(s.start)} --> {srt_time(s.end)}\n{s.text}\n\n"
-        for i, s in enumerate(subs, start=1)
+        f"{i}\n{srt_time(s.start)} --> {srt_time(end)}\n{s.text}\n\n"
+        for i, (s, end) in enumerate(zip(ordered, ends, strict=True), start=1)
     )
 
 

@@ -13,6 +13,9 @@ Cases (each a function in :data:`CASES`; another scene adds its own function the
   delta / empty is the cost of our frames over manim's floor. Goal (issue 3): ≤ 2×.
 - ``delta-wide``: ``scenes/delta.py`` on a 784-128-10 trace vs ``delta-demo``, in seconds
   of render per second of video. Goal: ≤ 1.3×.
+- ``delta-tuning``: ``scenes/delta.py`` on ``delta-demo`` with the render tuning
+  (``BACKPROP_FAST=1``, see ``backprop_anim/tuning``) and without it (``BACKPROP_FAST=0``):
+  what the tuning itself saves, as plain / tuned.
 - ``training-wide``: ``scenes/training.py`` on a 2-4-1 trace (200 ``moons`` points, so it
   also draws the decision regions and the data) and on a 64-32-10 trace (8 random samples,
   heatmaps elided to 10 × 10 cells), both 1,000 iterations recorded every 10, so both show
@@ -23,9 +26,11 @@ Every render is ``manim render -q<q> --disable_caching`` (no partial-movie reuse
 subprocess with standard input closed, into one media folder per scene. Before timing, each
 scene is constructed once with ``--dry_run`` so the TeX and parsed-glyph caches are warm
 (``media/Tex``, ``media/svg_cache``): the timings measure frames, not LaTeX (a cold render
-adds one batched LaTeX run for the numbers, see ``backprop_anim/texbatch.py``, plus the
-formulas). The scenes compared are timed in turns, ``--repeat`` times each, and each one's
-best time is kept, so a slow spell of a shared machine hits both sides of a ratio alike.
+adds one batched LaTeX run for the numbers, see ``backprop_anim/tuning/texbatch.py``, plus
+the formulas). The scenes compared are timed in turns, ``--repeat`` times each, and each
+one's best time is kept, so a slow spell of a shared machine hits both sides of a ratio
+alike. ``--fast 0`` renders our scenes without the tuning in every case (``BACKPROP_FAST``;
+the empty scene is manim's own either way).
 """
 
 from __future__ import annotations
@@ -45,6 +50,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 QUALITY_DIR = {"l": "480p15", "m": "720p30", "h": "1080p60", "k": "2160p60"}
+
+BASE_ENV: dict[str, str] = {}
+"""Settings every render gets (``BACKPROP_FAST`` from ``--fast``); a case's own win."""
 
 EMPTY_SCENE = '''
 from manim import Scene
@@ -78,6 +86,7 @@ def wide_config(path: Path) -> Path:
 def manim(scene_file: Path, quality: str, media: Path, env: dict[str, str], *extra: str) -> float:
     """Seconds one ``manim render`` takes (raises on failure)."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("BACKPROP_")}
+    full_env.update(BASE_ENV)
     full_env.update(env)
     start = time.perf_counter()
     result = subprocess.run(
@@ -165,6 +174,17 @@ def delta_wide(quality: str, work: Path, repeat: int) -> str:
     )
 
 
+def delta_tuning(quality: str, work: Path, repeat: int) -> str:
+    """delta-demo without the render tuning vs with it."""
+    tuned = Render(DELTA, DELTA_CLASS, work / f"media-tuned-{quality}", {"BACKPROP_FAST": "1"})
+    plain = Render(DELTA, DELTA_CLASS, work / f"media-plain-{quality}", {"BACKPROP_FAST": "0"})
+    race([tuned, plain], quality, repeat)
+    return (
+        f"[-q{quality}] delta-demo tuned {tuned.best:.1f} s, plain manim {plain.best:.1f} s; "
+        f"the tuning saves {plain.best / tuned.best:.2f}x"
+    )
+
+
 TRAINING = ROOT / "scenes" / "training.py"
 TRAINING_CLASS = "TrainingScene"
 
@@ -227,6 +247,7 @@ def training_wide(quality: str, work: Path, repeat: int) -> str:
 CASES: dict[str, Callable[[str, Path, int], str]] = {
     "delta-floor": delta_floor,
     "delta-wide": delta_wide,
+    "delta-tuning": delta_tuning,
     "training-wide": training_wide,
 }
 """Name → function(quality, work folder, repeat) returning one result line."""
@@ -237,7 +258,14 @@ def main() -> None:
     parser.add_argument("--quality", nargs="+", default=["l"], choices=sorted(QUALITY_DIR))
     parser.add_argument("--case", nargs="+", default=list(CASES), choices=list(CASES))
     parser.add_argument("--repeat", type=int, default=1, help="timed renders per scene")
+    parser.add_argument(
+        "--fast",
+        choices=["0", "1"],
+        default="1",
+        help="BACKPROP_FAST for our scenes: 1 with the render tuning (default), 0 without",
+    )
     args = parser.parse_args()
+    BASE_ENV["BACKPROP_FAST"] = args.fast
     with tempfile.TemporaryDirectory(prefix="backprop-bench-") as tmp:
         for quality in args.quality:
             for name in args.case:

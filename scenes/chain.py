@@ -51,6 +51,7 @@ from backprop_anim.graph import ComputationalGraph, Node
 from backprop_anim.plots import linear_range
 from backprop_anim.story import StoryScene, require, trimmed_decimals
 from backprop_core.activations import ACTIVATIONS
+from backprop_explain import equations
 from backprop_explain.question import (
     chain_factors,
     cost_at,
@@ -66,20 +67,17 @@ LOSS_FACTOR = {"sse": "2", "mse": "2", "half_sse": ""}
 FACTORS = (
     # (TeX of the factor, TeX of its value, trace expression, ChainFactors field, graph edge)
     (r"\frac{\partial z^{(L-1)}}{\partial w^{(L-1)}}", "a^{(L-2)}", "a0[0,0]", "a0", ("w1", "z1")),
-    (r"\frac{\partial a^{(L-1)}}{\partial z^{(L-1)}}", r"\sigma'(z^{(L-1)})", "sp1[0,0]",
+    (r"\frac{\partial a^{(L-1)}}{\partial z^{(L-1)}}", r"\sigma'(z^{(L-1)})", "sigma_prime1[0,0]",
      "sigma_prime1", ("z1", "a1")),
     (r"\frac{\partial z^{(L)}}{\partial a^{(L-1)}}", "w^{(L)}", "W2[0,0]", "w2", ("a1", "z2")),
-    (r"\frac{\partial a^{(L)}}{\partial z^{(L)}}", r"\sigma'(z^{(L)})", "sp2[0,0]",
+    (r"\frac{\partial a^{(L)}}{\partial z^{(L)}}", r"\sigma'(z^{(L)})", "sigma_prime2[0,0]",
      "sigma_prime2", ("z2", "a2")),
-    (r"\frac{\partial C}{\partial a^{(L)}}", "{factor}(a^{(L)} - y)", "ga[0,0]", "grad_a",
+    (r"\frac{\partial C}{\partial a^{(L)}}", "{factor}(a^{(L)} - y)", "grad_a[0,0]", "grad_a",
      ("a2", "C")),
 )  # fmt: skip
 """The chain rule for ``∂C/∂w^(L-1)``, factor by factor, and where each lives."""
 
-BP2_PARTS = (
-    r"\delta^{(l)}", "=", r"\left(", r"(W^{(l+1)})^{T}", r"\delta^{(l+1)}", r"\right)",
-    r"\odot", r"\sigma'(z^{(l)})",
-)  # fmt: skip
+BP2_PARTS = equations.bp2_parts("l")
 """BP2 in parts, so the scalar rule can turn into it part by part."""
 BRIDGE = (0, 1, 3, 4, 6, 7)
 """``δ^(L-1) = w^(L) δ^(L) σ'`` → ``δ^(l) = ((W^(l+1))ᵀ δ^(l+1)) ⊙ σ'``, part to part."""
@@ -183,12 +181,7 @@ class ChainScene(StoryScene):
 
     # -- beats ---------------------------------------------------------------------------
     def show_graph(self) -> None:
-        self.beat(
-            "graph",
-            "The question's two-weight chain as a computational graph: w(L-1) and a(L-2) make "
-            "z(L-1), which makes a(L-1); with w(L) that makes z(L) and a(L), and with y the "
-            f"cost C = {self.say('loss')}.",
-        )
+        self.beat("graph")  # two cues, each over the animations it speaks about
         title = self.title("Two weights in a chain")
         graph = self.build_graph(font_size=style.BODY_SIZE)
         graph.next_to(title, DOWN, buff=0.6)
@@ -202,11 +195,17 @@ class ChainScene(StoryScene):
         rules.next_to(graph, DOWN, buff=0.7)
         VGroup(graph, rules).next_to(title, DOWN, buff=1.0)
         self.record_layout("graph", title, graph, rules)
-        self.play(FadeIn(title))
-        self.play(Create(graph.edges), FadeIn(graph.nodes), run_time=2)
-        self.play(FadeIn(graph.values))
-        self.play(Write(rules))
-        self.wait()
+        with self.cue("The question's two-weight chain as a computational graph.", "graph"):
+            self.play(FadeIn(title))
+            self.play(Create(graph.edges), FadeIn(graph.nodes), run_time=2)
+        with self.cue(
+            "w(L-1) and a(L-2) make z(L-1), which makes a(L-1); with w(L) that makes z(L) and "
+            f"a(L), and with y the cost C = {self.say('loss')}.",
+            "values",
+        ):
+            self.play(FadeIn(graph.values))
+            self.play(Write(rules))
+            self.wait()
         self.graph = graph
         self.graph_title = VGroup(title, rules)
 
@@ -489,24 +488,33 @@ class ChainScene(StoryScene):
         )
         self.clear_all()
         title = self.title("From the chain to matrices")
-        size = style.BODY_SIZE
-        scalar = VGroup(
-            Formula((r"\delta^{(L)}", style.DELTA_COLOR), "=", self.factor, r"(a^{(L)} - y)",
-                    r"\,", (r"\sigma'(z^{(L)})", style.SIGMA_PRIME_COLOR), "=",
-                    self.num("d2[0,0]", style.DELTA_COLOR), font_size=size),
-            Formula((r"\delta^{(L-1)}", style.DELTA_COLOR), "=", ("w^{(L)}", style.WEIGHT_COLOR),
-                    (r"\delta^{(L)}", style.DELTA_COLOR), r"\,",
-                    (r"\sigma'(z^{(L-1)})", style.SIGMA_PRIME_COLOR), "=",
-                    self.num("d1[0,0]", style.DELTA_COLOR), font_size=size),
-            Formula((r"\frac{\partial C}{\partial w^{(L-1)}}", style.GRADIENT_COLOR), "=",
-                    (r"\delta^{(L-1)}", style.DELTA_COLOR), ("a^{(L-2)}", style.ACTIVATION_COLOR),
-                    "=", self.num("dW1[0,0]", style.GRADIENT_COLOR), font_size=size),
-        ).arrange(DOWN, aligned_edge=LEFT, buff=0.35)  # fmt: skip
-        scalar.next_to(title, DOWN, buff=0.5)
+        scalar = self.scalar_rules().next_to(title, DOWN, buff=0.5)
         self.play(FadeIn(title), Write(scalar[0]))
         self.play(Write(scalar[1]))
         self.play(Write(scalar[2]))
         self.wait()
+        after, why = self.scalar_rule_to_matrices(title, scalar)
+        self.show_four_equations(title, scalar, after, why)
+
+    def scalar_rules(self) -> VGroup:
+        """``δ^(L)``, ``δ^(L-1)`` and ``∂C/∂w^(L-1)`` of the chain, with the trace's values."""
+        size = style.BODY_SIZE
+        return VGroup(
+            Formula((r"\delta^{(L)}", style.DELTA_COLOR), "=", self.factor, r"(a^{(L)} - y)",
+                    r"\,", (r"\sigma'(z^{(L)})", style.SIGMA_PRIME_COLOR), "=",
+                    self.num("delta2[0,0]", style.DELTA_COLOR), font_size=size),
+            Formula((r"\delta^{(L-1)}", style.DELTA_COLOR), "=", ("w^{(L)}", style.WEIGHT_COLOR),
+                    (r"\delta^{(L)}", style.DELTA_COLOR), r"\,",
+                    (r"\sigma'(z^{(L-1)})", style.SIGMA_PRIME_COLOR), "=",
+                    self.num("delta1[0,0]", style.DELTA_COLOR), font_size=size),
+            Formula((r"\frac{\partial C}{\partial w^{(L-1)}}", style.GRADIENT_COLOR), "=",
+                    (r"\delta^{(L-1)}", style.DELTA_COLOR), ("a^{(L-2)}", style.ACTIVATION_COLOR),
+                    "=", self.num("dW1[0,0]", style.GRADIENT_COLOR), font_size=size),
+        ).arrange(DOWN, aligned_edge=LEFT, buff=0.35)  # fmt: skip
+
+    def scalar_rule_to_matrices(self, title: Text, scalar: VGroup) -> tuple[MathTex, VGroup]:
+        """The scalar rule for ``δ^(L-1)`` turns, part by part, into BP2 in matrix form."""
+        size = style.BODY_SIZE
         before = MathTex(
             r"\delta^{(L-1)}", "=", r"w^{(L)}", r"\delta^{(L)}", r"\,", r"\sigma'(z^{(L-1)})",
             font_size=size + 4,
@@ -531,23 +539,25 @@ class ChainScene(StoryScene):
         self.add(after)
         self.play(FadeIn(why))
         self.wait()
-        equations = self.four_equations()
-        box = SurroundingRectangle(equations, color=style.DELTA_COLOR, buff=0.25)
-        VGroup(equations, box).move_to(0.4 * DOWN)
-        others = [eq for n, eq in enumerate(equations) if n != 1]
-        self.play(
-            FadeOut(scalar), FadeOut(why), ReplacementTransform(after, equations[1]), run_time=1.5
-        )
+        return after, why
+
+    def show_four_equations(self, title: Text, scalar: VGroup, after: MathTex, why: VGroup) -> None:
+        """BP2 takes its place among the four equations, each named."""
+        rows = self.four_equations()
+        box = SurroundingRectangle(rows, color=style.DELTA_COLOR, buff=0.25)
+        VGroup(rows, box).move_to(0.4 * DOWN)
+        others = [eq for n, eq in enumerate(rows) if n != 1]
+        self.play(FadeOut(scalar), FadeOut(why), ReplacementTransform(after, rows[1]), run_time=1.5)
         self.play(*(Write(eq) for eq in others), Create(box))
         names = VGroup(
             *(
                 Text(name, font_size=style.SMALL_SIZE, color=GREY_B)
                 .next_to(box, LEFT, buff=0.25)
                 .set_y(eq.get_y())
-                for name, eq in zip(("BP1", "BP2", "BP3", "BP4"), equations, strict=True)
+                for name, eq in zip(("BP1", "BP2", "BP3", "BP4"), rows, strict=True)
             )
         )
-        self.record_layout("four equations", title, VGroup(equations, box), *names)
+        self.record_layout("four equations", title, VGroup(rows, box), *names)
         self.play(FadeIn(names))
         self.wait(2)
 
@@ -569,22 +579,19 @@ class ChainScene(StoryScene):
         ).arrange(DOWN, aligned_edge=LEFT, buff=0.25)
 
     def four_equations(self) -> VGroup:
-        """BP1–BP4 in matrix form, as the engine and ``scenes/delta.py`` write them.
+        """BP1–BP4 in matrix form, from :mod:`backprop_explain.equations` (as ``delta.py``).
 
         One per row; BP2 is split into the same parts as the bridge's matrix rule.
         """
         size = style.BODY_SIZE + 2
-        rows = VGroup(
-            MathTex(r"\delta^{(L)}", "=", r"\nabla_a C", r"\odot", r"\sigma'(z^{(L)})",
-                    font_size=size),
-            MathTex(*BP2_PARTS, font_size=size),
-            MathTex(r"\frac{\partial C}{\partial b^{(l)}}", "=", r"\delta^{(l)}", font_size=size),
-            MathTex(r"\frac{\partial C}{\partial W^{(l)}}", "=", r"\delta^{(l)}",
-                    r"\left(a^{(l-1)}\right)^{T}", font_size=size),
-        ).arrange(DOWN, aligned_edge=LEFT, buff=0.4)  # fmt: skip
-        for row in rows:
-            color_by_quantity(row)
-        return rows
+        parts = (
+            equations.bp1_parts("L"),
+            BP2_PARTS,
+            equations.bp3_parts("l"),
+            equations.bp4_parts("l"),
+        )
+        rows = [color_by_quantity(MathTex(*p, font_size=size)) for p in parts]
+        return VGroup(*rows).arrange(DOWN, aligned_edge=LEFT, buff=0.4)
 
 
 def blank() -> VMobject:

@@ -13,17 +13,16 @@ of the viewer is always sample 0 (column 0), and the narration says so.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal, cast
 
 from manim import (
     DOWN,
     LEFT,
+    ORIGIN,
     RIGHT,
-    UL,
     UP,
     Animation,
-    AnimationGroup,
     FadeIn,
     FadeOut,
     Indicate,
@@ -31,34 +30,34 @@ from manim import (
     ManimColor,
     MathTex,
     Mobject,
-    Rectangle,
     ReplacementTransform,
     Text,
     Transform,
     TransformFromCopy,
     VGroup,
-    config,
+    VMobject,
 )
 
 from backprop_anim import style
+from backprop_anim.board import MARGIN, READ, BoardScene
 from backprop_anim.diagram import NetworkDiagram
-from backprop_anim.layout import Layout, bounding_box, fit_to_frame, keep_in_frame
-from backprop_anim.mobjects import TraceMatrix, color_legend, labelled, shape_tex
+from backprop_anim.layout import fit_to_frame, keep_in_frame
+from backprop_anim.mobjects import TraceMatrix, color_legend, shape_tex
 from backprop_anim.products import (
+    Factor,
     Num,
-    Token,
+    RowColumnProduct,
     TokenLine,
     assemble,
-    dot_expression,
+    entrywise_line,
     hadamard_order,
     highlight,
+    outer_line,
     outer_product_cells,
-    round_trip_decimals,
-    row_column_pairs,
     sum_terms,
     transpose_moves,
+    update_line,
 )
-from backprop_anim.scene import TraceScene
 from backprop_anim.tuning.texbatch import prewarm_tex, trace_number_texts
 from backprop_core.activations import ACTIVATIONS
 from backprop_core.losses import (
@@ -66,6 +65,7 @@ from backprop_core.losses import (
     SOFTMAX_CROSS_ENTROPY_GRADIENT_LATEX,
     SOFTMAX_CROSS_ENTROPY_LATEX,
 )
+from backprop_explain import equations
 from backprop_explain.elide import largest_entry, visible_indices
 
 BEATS = (
@@ -85,18 +85,24 @@ SAMPLE = 0
 ROW = 0
 """The row whose product is computed in front of the viewer."""
 
-MAX_GROW = 1.35
-"""How much :meth:`BackpropInMatrixForm.place` may enlarge a small arrangement."""
-MARGIN = 0.3
-FRAME_W, FRAME_H = 14.2, 8.0
-
-READ = 1.5
-"""Pause after a result, so it can be read (a frozen frame: nearly free to render)."""
-CLEAR_TIME = 0.5
-"""How long :meth:`BackpropInMatrixForm.clear` takes to fade the screen out."""
+Labelled = tuple[VGroup, TraceMatrix]
+"""A matrix with its symbol above and its shape below (:meth:`BoardScene.matrix`)."""
 
 
-class BackpropInMatrixForm(TraceScene):
+@dataclass
+class GradientGrid:
+    """BP4's grid: ``δ`` left of ``∂C/∂W`` row for row, ``aᵀ`` above it column for column."""
+
+    delta: TraceMatrix
+    aT: TraceMatrix
+    dW: TraceMatrix
+    labels: VGroup
+    """The labels of ``δ``, ``aᵀ`` and ``∂C/∂W``."""
+    db: Labelled | None
+    diagram: NetworkDiagram
+
+
+class BackpropInMatrixForm(BoardScene):
     """The four equations of backpropagation, each matrix product done with real numbers."""
 
     default_preset = "delta-demo"
@@ -104,11 +110,6 @@ class BackpropInMatrixForm(TraceScene):
 
     def setup(self) -> None:
         super().setup()
-        self.layouts: list[Layout] = []
-        """Every arrangement shown, for the tests' fit and overlap checks."""
-        self.heading: Mobject | None = None
-        self.covers: dict[int, Rectangle] = {}
-        """Covers on screen, by id (see :meth:`cover`)."""
         # One LaTeX run for every number the matrices can show (see texbatch).
         prewarm_tex(trace_number_texts(self.numbers))
 
@@ -122,205 +123,6 @@ class BackpropInMatrixForm(TraceScene):
         self.show_update()
         self.show_summary()
         self.finish_beats()
-
-    # -----------------------------------------------------------------------------------
-    # Facts about the trace (read, never computed)
-    # -----------------------------------------------------------------------------------
-
-    @property
-    def L(self) -> int:
-        return len(self.step.layers)
-
-    @property
-    def m(self) -> int:
-        return int(self.step.input.shape[1])
-
-    @property
-    def sizes(self) -> tuple[int, ...]:
-        return tuple(self.trace.config.sizes)
-
-    @property
-    def has_bias(self) -> bool:
-        return bool(self.trace.config.bias)
-
-    def activation(self, l: int) -> str:
-        return str(self.trace.config.activations[l - 1])
-
-    @property
-    def softmax_output(self) -> bool:
-        return self.activation(self.L) == "softmax"
-
-    @property
-    def softmax_ce(self) -> bool:
-        return self.softmax_output and self.trace.config.loss == "cross_entropy"
-
-    # -----------------------------------------------------------------------------------
-    # Notation helpers
-    # -----------------------------------------------------------------------------------
-
-    def sym(self, base: str, l: int | str, t: bool = False) -> str:
-        """``a^{(l)}``, or the batch matrix ``A^{(l)}`` when there are several samples."""
-        batch = {"a": "A", "z": "Z", r"\delta": r"\Delta"}
-        name = batch.get(base, base) if self.m > 1 else base
-        tex = f"{name}^{{({l})}}"
-        return f"({tex})^T" if t else tex
-
-    def act_color(self, l: int) -> ManimColor:
-        return style.INPUT_COLOR if l == 0 else style.ACTIVATION_COLOR
-
-    def matrix(
-        self, name: str, color: ManimColor, tex: str, **kwargs: object
-    ) -> tuple[VGroup, TraceMatrix]:
-        """A trace matrix with its symbol above and its true shape below."""
-        mat = TraceMatrix(self.numbers, name, color, **kwargs)  # type: ignore[arg-type]
-        return labelled(mat, tex), mat
-
-    @staticmethod
-    def shell(group: VGroup, mat: TraceMatrix) -> VGroup:
-        """A labelled matrix without its numbers (they arrive by animation)."""
-        return VGroup(group[0], mat.get_shell(), group[2])
-
-    def op(self, tex: str) -> MathTex:
-        return MathTex(tex, font_size=style.BODY_SIZE + 4, color=style.TEXT_COLOR)
-
-    def tex(
-        self, tex: str, color: ManimColor = style.TEXT_COLOR, size: float = style.BODY_SIZE
-    ) -> MathTex:
-        return MathTex(tex, font_size=size, color=color)
-
-    # -----------------------------------------------------------------------------------
-    # Screen management
-    # -----------------------------------------------------------------------------------
-
-    def set_heading(self, text: str) -> Mobject:
-        """The beat's title, top left; cross-fades from the previous one.
-
-        By curtains (see :meth:`curtain`): a cover fades in over the old title while the new
-        one, above that cover, is uncovered. On screen this is a cross-fade; manim redraws
-        two rectangles and one title per frame instead of morphing every glyph of both
-        (``FadeTransform`` of two titles cost 0.3 s a heading at ``-ql``).
-        """
-        new = Text(text, font_size=style.TITLE_SIZE - 8, color=style.TEXT_COLOR)
-        new.to_corner(UL, buff=0.3)
-        old = self.heading
-        if old is not None and old in self.mobjects:
-            cover = self.curtain(old).set_fill(opacity=0.0)
-            self.add(cover)
-            self.play(cover.animate.set_fill(opacity=1.0), self.reveal(new), run_time=0.6)
-            self.remove(old, cover)
-        else:
-            self.play(self.reveal(new), run_time=0.5)
-        self.heading = new
-        return new
-
-    def place(self, body: Mobject, grow: float = MAX_GROW) -> Mobject:
-        """Fit ``body`` into the frame under the heading and centre it there.
-
-        Small bodies grow (up to ``grow`` times) so they use the frame; large ones shrink.
-        """
-        top = 0.0 if self.heading is None else self.heading.height + 0.5
-        room_w, room_h = FRAME_W - 2 * MARGIN, FRAME_H - 2 * MARGIN - top
-        factor = min(room_w / body.width, room_h / body.height, grow)
-        body.scale(factor)
-        fit_to_frame(body, margin=MARGIN, max_height=room_h)
-        body.move_to(DOWN * top / 2)
-        return body
-
-    def record(self, name: str, parts: Sequence[Mobject]) -> None:
-        """Remember an arrangement so tests can check it fits and nothing overlaps."""
-        beat = self.beats[-1] if self.beats else "?"
-        heading = [self.heading] if self.heading is not None else []
-        self.layouts.append(Layout.of(beat, name, [*heading, *parts]))
-
-    # Fading by curtains: on a plain background, fading a rectangle of the background
-    # colour over a group looks exactly like fading the group, but manim then copies one
-    # rectangle instead of every glyph of every matrix (FadeIn/FadeOut copy their mobject
-    # twice); this halves the cost of a matrix beat.
-
-    def curtain(self, mob: Mobject, pad: float = 0.04) -> Rectangle:
-        """An opaque rectangle of the background colour over ``mob``'s bounding box."""
-        x0, y0, x1, y1 = bounding_box(mob)
-        rect = self.cover(x1 - x0 + 2 * pad, y1 - y0 + 2 * pad, opacity=1.0)
-        return rect.move_to([(x0 + x1) / 2, (y0 + y1) / 2, 0])
-
-    def cover(self, width: float, height: float, opacity: float) -> Rectangle:
-        """A rectangle of the background colour whose place in the drawing order is kept
-        (:meth:`play` never lifts it: it must stay over what it covers and under what
-        is shown above it)."""
-        rect = Rectangle(
-            width=width,
-            height=height,
-            fill_color=config.background_color,
-            fill_opacity=opacity,
-            stroke_width=0,
-        )
-        self.covers[id(rect)] = rect
-        return rect
-
-    def reveal(self, *mobs: Mobject, lag_ratio: float = 0.0) -> Animation:
-        """Put ``mobs`` on screen under curtains; the animation returned lifts them."""
-        covers = [self.curtain(m) for m in mobs]
-        self.add(*mobs, *covers)
-        return LaggedStart(*(FadeOut(c) for c in covers), lag_ratio=lag_ratio)
-
-    def clear(self, keep: Sequence[Mobject] = (), end_of_beat: bool = False) -> None:
-        """Fade out everything but ``keep`` (one thing at a time on screen).
-
-        At the ``end_of_beat``, the picture first stays up until the beat's narration has
-        been shown (the fade overlaps its last half second): a narration longer than its
-        beat otherwise ran on over an empty screen (2.6 s of black after the overview, 3.6
-        to 5 s after BP1, 8.7 s after the one-layer BP2 note on ``seed-scalar``). The video
-        is as long as before; the wait moves from the start of the next beat to here.
-        """
-        keep_ids = {id(m) for k in keep for m in k.get_family()}
-        gone = [m for m in self.mobjects if id(m) not in keep_ids]
-        if not gone:
-            return
-        if end_of_beat:
-            self.finish_beats(lead=CLEAR_TIME)
-        cover = self.cover(FRAME_W + 1, FRAME_H + 1, opacity=0.0)
-        self.add(cover)
-        self.bring_to_front(*(m for m in self.mobjects if id(m) in keep_ids))
-        self.play(cover.animate.set_fill(opacity=1.0), run_time=CLEAR_TIME)
-        self.remove(*gone, cover)
-        self.covers.clear()  # nothing is covered any more
-
-    def play(self, *animations: Any, **kwargs: Any) -> None:
-        """:meth:`Scene.play`, with what it animates on screen lifted to the top first.
-
-        Manim redraws, every frame, the first animated mobject *and everything drawn after
-        it*. A highlight fading out or an entry already on screen being transformed made
-        it redraw every matrix and line added since (up to 240 glyphs for 10 animated).
-        Lifting the animated mobjects to the top of the drawing order changes nothing on
-        screen (layouts do not overlap, see :meth:`record`), except for covers, which are
-        never lifted: they must stay between what they hide and what is above them.
-        """
-        on_screen = {id(m) for m in self.get_mobject_family_members()}
-        lift: list[Mobject] = []
-
-        def visit(items: Sequence[Any]) -> None:
-            for item in items:
-                if isinstance(item, AnimationGroup):
-                    visit(item.animations)
-                    continue
-                mob = getattr(item, "mobject", None)
-                if isinstance(mob, Mobject) and id(mob) in on_screen and id(mob) not in self.covers:
-                    lift.append(mob)
-
-        visit(animations)
-        if lift:
-            self.bring_to_front(*lift)
-        super().play(*animations, **kwargs)
-
-    def regroup(self, group: Mobject) -> None:
-        """Swap a group's pieces on screen for the group itself, to move it as one."""
-        family = {id(m) for m in group.get_family()}
-        self.remove(*[m for m in self.mobjects if id(m) in family])
-        self.add(group)
-
-    def eta_tex(self) -> Num:
-        decimals = round_trip_decimals(self.trace.config.learning_rate, 1)
-        return Num("eta", style.TEXT_COLOR, decimals=decimals)
 
     # -----------------------------------------------------------------------------------
     # Beat 1: the network and the notation
@@ -369,7 +171,7 @@ class BackpropInMatrixForm(TraceScene):
         )
         body = VGroup(title, about, facts, middle, legend, note).arrange(DOWN, buff=0.3)
         fit_to_frame(body, margin=0.3)
-        body.move_to(0)
+        body.move_to(ORIGIN)
         self.record("overview", [title, about, facts, diagram, table, legend, note])
         self.play(FadeIn(title, shift=DOWN * 0.2), FadeIn(about), FadeIn(facts))
         self.play(self.reveal(diagram, layer_labels), run_time=1.2)
@@ -431,75 +233,52 @@ class BackpropInMatrixForm(TraceScene):
             self.forward_layer(l)
             self.activate_layer(l)
 
+    def forward_product(self, l: int) -> RowColumnProduct:
+        """``z^(l)_{j,s} = Σ_k W_jk a_ks + b_j``, written out (two lines)."""
+        j, s = ROW, SAMPLE
+        product = RowColumnProduct(
+            self.numbers,
+            self.factor("W", l),
+            self.factor("a", l - 1),
+            (j, s),
+            label=rf"z^{{({l})}}_{{{j}{',' + str(s) if self.m > 1 else ''}}} =",
+            add=self.factor("b", l) if self.has_bias else None,
+            result=self.factor("z", l),
+            values=True,
+        )
+        line1, line2 = product.get_terms_line(), product.get_values_line()
+        VGroup(line1, line2).arrange(DOWN, aligned_edge=LEFT, buff=0.3)
+        # Line 2 starts under line 1's "=", so the sums read as one derivation.
+        line2.shift(RIGHT * (line1.decor[0].get_right()[0] - line2.decor[0].get_right()[0]))
+        return product
+
     def forward_layer(self, l: int) -> None:
         """``z^(l) = W^(l) a^(l-1) + b^(l)``, one entry computed term by term."""
         self.set_heading(f"Forward pass: layer {l} of {self.L}")
-        j, s = ROW, SAMPLE
         W_g, W = self.matrix(f"W{l}", style.WEIGHT_COLOR, f"W^{{({l})}}")
         a_g, a = self.matrix(f"a{l - 1}", self.act_color(l - 1), self.sym("a", l - 1))
         z_g, z = self.matrix(f"z{l}", style.Z_COLOR, self.sym("z", l))
-        row: list[Mobject] = [W_g, a_g]
+        row: list[VMobject] = [W_g, a_g]
+        b: TraceMatrix | None = None
         if self.has_bias:
             b_g, b = self.matrix(f"b{l}", style.BIAS_COLOR, f"b^{{({l})}}")
             row[2:] = [self.op("+"), b_g]
         row += [self.op("="), z_g]
         equation = VGroup(*row).arrange(RIGHT, buff=0.3)
-
-        pairs = row_column_pairs(j, s, self.sizes[l - 1])
-        prefix = rf"z^{{({l})}}_{{{j}{',' + str(s) if self.m > 1 else ''}}} ="
-        terms: list[Token] = [prefix]
-        products: list[Token] = ["="]
-        for n, pair in enumerate(pairs):
-            if n:
-                terms.append("+")
-                products.append("+")
-            if pair is None:
-                terms.append(r"\cdots")
-                products.append(r"\cdots")
-                continue
-            (_, k), _ = pair
-            terms += [
-                Num(f"W{l}[{j},{k}]", style.WEIGHT_COLOR, wrap=True),
-                r"\cdot",
-                Num(f"a{l - 1}[{k},{s}]", self.act_color(l - 1), wrap=True),
-            ]
-            products.append(Num(f"W{l}[{j},{k}]*a{l - 1}[{k},{s}]", wrap=True))
-        if self.has_bias:
-            terms += ["+", Num(f"b{l}[{j},0]", style.BIAS_COLOR, wrap=True)]
-            products += ["+", Num(f"b{l}[{j},0]", style.BIAS_COLOR, wrap=True)]
-        products += ["=", Num(f"z{l}[{j},{s}]", style.Z_COLOR)]
-        line1 = TokenLine(self.numbers, terms)
-        line2 = TokenLine(self.numbers, products)
-        lines = VGroup(line1, line2).arrange(DOWN, aligned_edge=LEFT, buff=0.3)
-        # Line 2 starts under line 1's "=", so the sums read as one derivation.
-        line2.shift(RIGHT * (line1.decor[0].get_right()[0] - line2.decor[0].get_right()[0]))
-        body = VGroup(equation, lines).arrange(DOWN, buff=0.5)
-        self.place(body)
+        product = self.forward_product(l)
+        line1, line2 = product.get_terms_line(), product.get_values_line()
+        self.place(VGroup(equation, VGroup(line1, line2)).arrange(DOWN, buff=0.5))
         self.record(f"forward_{l}", [*row, line1, line2])
 
-        others = [m for m in row if m not in (z_g,)]
+        others = [m for m in row if m is not z_g]
         self.play(self.reveal(VGroup(*others), self.shell(z_g, z)))
-        sources: list[Mobject | None] = []
-        for pair in pairs:
-            if pair is not None:
-                (wj, wk), (ak, asmp) = pair
-                sources += [W.get_entry(wj, wk), a.get_entry(ak, asmp)]
-        if self.has_bias:
-            sources.append(b.get_entry(j, 0))
-        w_row = [W.get_entry(j, k) for (_, k), _ in (p for p in pairs if p is not None)]
-        a_col = [a.get_entry(k, s) for _, (k, _) in (p for p in pairs if p is not None)]
-        rects, draw = highlight([VGroup(*w_row), VGroup(*a_col)])
+        rects, draw = product.highlight(W, a)
         self.play(draw)
-        self.play(assemble(line1, sources), run_time=2)
+        self.play(product.assemble_terms(W, a, b), run_time=2)
         # Each pair of factors turns into its product; the sum lands in z.
-        factor_pairs = [VGroup(*line1.nums[2 * i : 2 * i + 2]) for i in range(len(w_row))]
-        p_sources: list[Mobject | None] = [*factor_pairs]
-        if self.has_bias:
-            p_sources.append(line1.nums[-1])
-        p_sources.append(None)
-        self.play(assemble(line2, p_sources), run_time=2)
-        target = z.get_entry(j, s)
-        self.play(TransformFromCopy(line2.nums[-1], target), FadeOut(rects))
+        self.play(product.assemble_values(), run_time=2)
+        target = z.get_entry(ROW, SAMPLE)
+        self.play(TransformFromCopy(product.get_result(), target), FadeOut(rects))
         rest = [e for e in z.get_number_entries() if e is not target]
         if rest:
             self.play(LaggedStart(*(FadeIn(e) for e in rest), lag_ratio=0.1))
@@ -608,54 +387,40 @@ class BackpropInMatrixForm(TraceScene):
             self.output_error_hadamard()
         self.clear(keep=[self.heading], end_of_beat=True)
 
-    def _entrywise(
+    def entrywise(
         self,
-        formula: Mobject,
-        left: tuple[VGroup, TraceMatrix],
+        formula: VMobject,
+        factors: tuple[Factor, Factor, Factor],
+        tex: tuple[str, str, str],
         op: str,
-        right: tuple[VGroup, TraceMatrix],
-        result: tuple[VGroup, TraceMatrix],
-        line_for: dict[str, str],
         name: str,
-        note: Mobject | None = None,
+        note: VMobject | None = None,
     ) -> None:
         """``left op right = result`` done one entry at a time (column ``SAMPLE``)."""
-        (l_g, l_m), (r_g, r_m), (d_g, d_m) = left, right, result
-        colors = [l_m.quantity_color, r_m.quantity_color, d_m.quantity_color]
+        mats = [
+            self.matrix(f.operand.entry(0, 0).name, f.color, t)
+            for f, t in zip(factors, tex, strict=True)
+        ]
+        (l_g, l_m), (r_g, r_m), (d_g, d_m) = mats
         row = VGroup(l_g, self.op(op), r_g, self.op("="), d_g).arrange(RIGHT, buff=0.35)
         cells = hadamard_order(d_m.row_indices, SAMPLE)
-        lines = []
-        for i, c in cells:
-            lines.append(
-                TokenLine(
-                    self.numbers,
-                    [
-                        Num(line_for["left"].format(i=i, s=c), colors[0], wrap=True),
-                        line_for["op"],
-                        Num(line_for["right"].format(i=i, s=c), colors[1], wrap=True),
-                        "=",
-                        Num(line_for["result"].format(i=i, s=c), colors[2]),
-                    ],
-                )
-            )
-        parts: list[Mobject] = [formula, row]
-        body_items: list[Mobject] = [formula, row, lines[0]]
-        if note is not None:
-            body_items.append(note)
-        body = VGroup(*body_items).arrange(DOWN, buff=0.5)
-        self.place(body)
+        kind: Literal["hadamard", "difference"] = "difference" if op == "-" else "hadamard"
+        lines = [entrywise_line(self.numbers, *factors[:2], c, factors[2], op=kind) for c in cells]
+        body = VGroup(formula, row, lines[0], *([note] if note is not None else []))
+        self.place(body.arrange(DOWN, buff=0.5))
         for line in lines[1:]:
             line.scale(lines[0].height / line.height if line.height else 1.0)
             line.move_to(lines[0])
-        parts = [formula, *row, lines[0], *([note] if note is not None else [])]
-        self.record(name, parts)
+        self.record(name, [formula, *row, lines[0], *([note] if note is not None else [])])
         self.play(self.reveal(formula))
         self.play(self.reveal(VGroup(*row[:4]), self.shell(d_g, d_m)))
         rects: VGroup | None = None
         shown: Mobject | None = None
         for (i, c), line in zip(cells, lines, strict=True):
             new_rects, draw = highlight([l_m.get_entry(i, c), r_m.get_entry(i, c)])
-            anims = [ReplacementTransform(rects, new_rects) if rects is not None else draw]
+            anims: list[Animation] = [
+                ReplacementTransform(rects, new_rects) if rects is not None else draw
+            ]
             anims.append(
                 ReplacementTransform(shown, line)
                 if shown is not None
@@ -664,15 +429,14 @@ class BackpropInMatrixForm(TraceScene):
             self.play(*anims, run_time=0.9)
             self.play(TransformFromCopy(line.nums[-1], d_m.get_entry(i, c)), run_time=0.6)
             rects, shown = new_rects, line
-        rest = [
-            e for e in d_m.get_number_entries() if not any(e is d_m.get_entry(*x) for x in cells)
-        ]
-        anims = [FadeOut(rects)] if rects is not None else []
+        done = {id(d_m.get_entry(*x)) for x in cells}
+        rest = [e for e in d_m.get_number_entries() if id(e) not in done]
+        end: list[Animation] = [FadeOut(rects)] if rects is not None else []
         if rest:
-            anims.append(LaggedStart(*(FadeIn(e) for e in rest), lag_ratio=0.1))
+            end.append(LaggedStart(*(FadeIn(e) for e in rest), lag_ratio=0.1))
         if note is not None:
-            anims.append(FadeIn(note))
-        self.play(*anims)
+            end.append(FadeIn(note))
+        self.play(*end)
         self.wait(READ)
 
     def output_error_hadamard(self) -> None:
@@ -680,25 +444,17 @@ class BackpropInMatrixForm(TraceScene):
         f = ACTIVATIONS[self.activation(L)]
         _, grad = self.loss_latex()
         formula = self.tex(
-            rf"\delta^{{({L})}} = \nabla_a C \odot \sigma'(z^{{({L})}}),\qquad "
-            rf"\nabla_a C = {grad},\quad \sigma'(z) = {f.prime_latex}"
+            equations.bp1(L) + rf",\qquad \nabla_a C = {grad},\quad \sigma'(z) = {f.prime_latex}"
         )
         note = Text(
             "⊙ multiplies entries at the same position: no rows, no columns, no sums.",
             font_size=style.SMALL_SIZE,
         )
-        self._entrywise(
+        self.entrywise(
             formula,
-            self.matrix("ga", style.GRADIENT_COLOR, r"\nabla_a C"),
+            (self.factor("grad_a", L), self.factor("sigma_prime", L), self.factor("delta", L)),
+            (r"\nabla_a C", rf"\sigma'({self.sym('z', L)})", self.sym(r"\delta", L)),
             r"\odot",
-            self.matrix(f"sp{L}", style.SIGMA_PRIME_COLOR, rf"\sigma'({self.sym('z', L)})"),
-            self.matrix(f"d{L}", style.DELTA_COLOR, self.sym(r"\delta", L)),
-            {
-                "left": "ga[{i},{s}]",
-                "op": r"\cdot",
-                "right": f"sp{L}[{{i}},{{s}}]",
-                "result": f"d{L}[{{i}},{{s}}]",
-            },
             "bp1",
             note,
         )
@@ -706,21 +462,14 @@ class BackpropInMatrixForm(TraceScene):
     def output_error_softmax_ce(self) -> None:
         L = self.L
         formula = self.tex(
-            rf"\delta^{{({L})}} = a^{{({L})}} - y\qquad"
-            r"\text{(softmax with cross-entropy: the Jacobian and } -y/a \text{ cancel)}"
+            equations.bp1(L, "softmax_ce")
+            + r"\qquad\text{(softmax with cross-entropy: the Jacobian and } -y/a \text{ cancel)}"
         )
-        self._entrywise(
+        self.entrywise(
             formula,
-            self.matrix(f"a{L}", style.ACTIVATION_COLOR, self.sym("a", L)),
+            (self.factor("a", L), self.factor("y", L), self.factor("delta", L)),
+            (self.sym("a", L), "Y" if self.m > 1 else "y", self.sym(r"\delta", L)),
             "-",
-            self.matrix("y", style.TARGET_COLOR, "Y" if self.m > 1 else "y"),
-            self.matrix(f"d{L}", style.DELTA_COLOR, self.sym(r"\delta", L)),
-            {
-                "left": f"a{L}[{{i}},{{s}}]",
-                "op": "-",
-                "right": "y[{i},{s}]",
-                "result": f"d{L}[{{i}},{{s}}]",
-            },
             "bp1",
         )
 
@@ -728,11 +477,11 @@ class BackpropInMatrixForm(TraceScene):
         L = self.L
         _, grad = self.loss_latex()
         formula = self.tex(
-            rf"\delta^{{({L})}} = J^T \nabla_a C,\qquad J = \mathrm{{diag}}(a) - a a^T,"
-            rf"\quad \nabla_a C = {grad}"
+            equations.bp1(L, "softmax")
+            + rf",\qquad J = \mathrm{{diag}}(a) - a a^T,\quad \nabla_a C = {grad}"
         )
-        g_g, _ = self.matrix("ga", style.GRADIENT_COLOR, r"\nabla_a C")
-        d_g, _ = self.matrix(f"d{L}", style.DELTA_COLOR, self.sym(r"\delta", L))
+        g_g, _ = self.matrix("grad_a", style.GRADIENT_COLOR, r"\nabla_a C")
+        d_g, _ = self.matrix(f"delta{L}", style.DELTA_COLOR, self.sym(r"\delta", L))
         arrow = MathTex(r"\xrightarrow{\ J^T\ }", font_size=style.BODY_SIZE + 8)
         row = VGroup(g_g, arrow, d_g).arrange(RIGHT, buff=0.5)
         body = VGroup(formula, row).arrange(DOWN, buff=0.6)
@@ -770,61 +519,68 @@ class BackpropInMatrixForm(TraceScene):
             self.backpropagate_layer(l)
             self.deltas_to_diagram(l)
 
+    def bp2_row(self, l: int) -> int:
+        """The row whose error is computed: the largest shown entry of ``δ^(l)``, sample 0."""
+        shown_rows = visible_indices(self.sizes[l], style.MAX_ROWS)
+        k, _ = largest_entry(self.step.layers[l - 1].delta[:, [SAMPLE]], shown_rows, [0])
+        return k
+
+    def bp2_lines(self, l: int, k: int) -> tuple[RowColumnProduct, TokenLine]:
+        """``((W^(l+1))ᵀ δ^(l+1))_k = Σ_j …`` and ``(that) · σ'_k = δ^(l)_k``."""
+        sample = f",{SAMPLE}" if self.m > 1 else ""
+        back = RowColumnProduct(
+            self.numbers,
+            self.factor("W", l + 1, transpose=True),
+            self.factor("delta", l + 1),
+            (k, SAMPLE),
+            label=rf"\big({equations.back_propagated(l)}\big)_{{{k}{sample}}} =",
+        )
+        line2 = entrywise_line(
+            self.numbers,
+            back,
+            self.factor("sigma_prime", l),
+            (k, SAMPLE),
+            self.factor("delta", l),
+        )
+        return back, line2
+
+    def transpose_animations(
+        self, W_g: VGroup, W: TraceMatrix, WT_g: VGroup, WT: TraceMatrix
+    ) -> list[Animation]:
+        """``W``'s rows turn into the columns of ``Wᵀ``: shown entries move, the rest fade."""
+        moves = transpose_moves(W.row_indices, W.col_indices, WT.row_indices, WT.col_indices)
+        moved = {id(W.get_entry(*a)) for a, _ in moves}
+        landed = {id(WT.get_entry(*b)) for _, b in moves}
+        return [
+            *(ReplacementTransform(W.get_entry(*a), WT.get_entry(*b)) for a, b in moves),
+            *(FadeOut(e) for e in W.get_entries() if id(e) not in moved),
+            *(FadeIn(e) for e in WT.get_entries() if id(e) not in landed),
+            ReplacementTransform(W.get_brackets(), WT.get_brackets()),
+            ReplacementTransform(W_g[0], WT_g[0]),
+            ReplacementTransform(W_g[2], WT_g[2]),
+        ]
+
     def backpropagate_layer(self, l: int) -> None:
         """``δ^(l) = (W^(l+1))ᵀ δ^(l+1) ⊙ σ'(z^(l))``: transpose, row × column, ⊙."""
         self.set_heading(f"Backpropagate (BP2): layer {l}")
-        # The row whose error is computed: the largest shown entry of δ^(l), sample 0.
-        shown_rows = visible_indices(self.sizes[l], style.MAX_ROWS)
-        k, _ = largest_entry(self.step.layers[l - 1].delta[:, [SAMPLE]], shown_rows, [0])
-        s = SAMPLE
-        n_next = self.sizes[l + 1]
+        k, s = self.bp2_row(l), SAMPLE
         W_g, W = self.matrix(f"W{l + 1}", style.WEIGHT_COLOR, f"W^{{({l + 1})}}")
         WT_g, WT = self.matrix(
             f"W{l + 1}", style.WEIGHT_COLOR, f"(W^{{({l + 1})}})^T", transpose=True
         )
-        dn_g, dn = self.matrix(f"d{l + 1}", style.DELTA_COLOR, self.sym(r"\delta", l + 1))
-        sp_g, sp = self.matrix(f"sp{l}", style.SIGMA_PRIME_COLOR, rf"\sigma'({self.sym('z', l)})")
-        d_g, d = self.matrix(f"d{l}", style.DELTA_COLOR, self.sym(r"\delta", l))
+        dn_g, dn = self.matrix(f"delta{l + 1}", style.DELTA_COLOR, self.sym(r"\delta", l + 1))
+        sp_g, sp = self.matrix(
+            f"sigma_prime{l}", style.SIGMA_PRIME_COLOR, rf"\sigma'({self.sym('z', l)})"
+        )
+        d_g, d = self.matrix(f"delta{l}", style.DELTA_COLOR, self.sym(r"\delta", l))
         row = VGroup(WT_g, dn_g, self.op(r"\odot"), sp_g, self.op("="), d_g)
         row.arrange(RIGHT, buff=0.3)
         f = ACTIVATIONS[self.activation(l)]
-        formula = self.tex(
-            rf"\delta^{{({l})}} = \big((W^{{({l + 1})}})^T \delta^{{({l + 1})}}\big)"
-            rf" \odot \sigma'(z^{{({l})}}),\qquad \sigma'(z) = {f.prime_latex}"
-        )
-        pairs = row_column_pairs(k, s, n_next)
-        sum_expr = dot_expression(f"W{l + 1}", f"d{l + 1}", k, s, n_next, left_t=True)
-        sample = f",{s}" if self.m > 1 else ""
-        terms: list[Token] = [
-            rf"\big((W^{{({l + 1})}})^T \delta^{{({l + 1})}}\big)_{{{k}{sample}}} ="
-        ]
-        for n, pair in enumerate(pairs):
-            if n:
-                terms.append("+")
-            if pair is None:
-                terms.append(r"\cdots")
-                continue
-            (_, j), _ = pair
-            terms += [
-                Num(f"W{l + 1}[{j},{k}]", style.WEIGHT_COLOR, wrap=True),
-                r"\cdot",
-                Num(f"d{l + 1}[{j},{s}]", style.DELTA_COLOR, wrap=True),
-            ]
-        terms += ["=", Num(sum_expr)]
-        line1 = TokenLine(self.numbers, terms)
-        line2 = TokenLine(
-            self.numbers,
-            [
-                Num(sum_expr, wrap=True),
-                r"\cdot",
-                Num(f"sp{l}[{k},{s}]", style.SIGMA_PRIME_COLOR, wrap=True),
-                "=",
-                Num(f"d{l}[{k},{s}]", style.DELTA_COLOR),
-            ],
-        )
-        lines = VGroup(line1, line2).arrange(DOWN, buff=0.3)
-        body = VGroup(formula, row, lines).arrange(DOWN, buff=0.45)
-        self.place(body)
+        formula = self.tex(equations.bp2(l) + rf",\qquad \sigma'(z) = {f.prime_latex}")
+        back, line2 = self.bp2_lines(l, k)
+        line1 = back.get_terms_line()
+        body = VGroup(formula, row, VGroup(line1, line2).arrange(DOWN, buff=0.3))
+        self.place(body.arrange(DOWN, buff=0.45))
         keep_in_frame(W_g.move_to(WT_g), MARGIN)
         self.record(f"bp2_{l}", [formula, *row, line1, line2])
         self.record(f"bp2_{l}_before_transpose", [formula, W_g])
@@ -832,35 +588,15 @@ class BackpropInMatrixForm(TraceScene):
         # W^(l+1) appears, then its rows turn into columns.
         self.play(self.reveal(formula, W_g))
         self.wait(0.5)
-        moves = transpose_moves(W.row_indices, W.col_indices, WT.row_indices, WT.col_indices)
-        moved = {id(W.get_entry(*a)) for a, _ in moves}
-        landed = {id(WT.get_entry(*b)) for _, b in moves}
-        self.play(
-            *(ReplacementTransform(W.get_entry(*a), WT.get_entry(*b)) for a, b in moves),
-            *(FadeOut(e) for e in W.get_entries() if id(e) not in moved),
-            *(FadeIn(e) for e in WT.get_entries() if id(e) not in landed),
-            ReplacementTransform(W.get_brackets(), WT.get_brackets()),
-            ReplacementTransform(W_g[0], WT_g[0]),
-            ReplacementTransform(W_g[2], WT_g[2]),
-            run_time=2,
-        )
+        self.play(*self.transpose_animations(W_g, W, WT_g, WT), run_time=2)
         self.play(self.reveal(VGroup(*row[1:5]), self.shell(d_g, d)))
         # Row k of W^T times column s of δ^(l+1).
-        shown = [p for p in pairs if p is not None]
-        rects, draw = highlight(
-            [
-                VGroup(*(WT.get_entry(kk, j) for (kk, j), _ in shown)),
-                VGroup(*(dn.get_entry(j, ss) for _, (j, ss) in shown)),
-            ]
-        )
+        rects, draw = back.highlight(WT, dn)
         self.play(draw)
-        sources: list[Mobject | None] = []
-        for (kk, j), (_, ss) in shown:
-            sources += [WT.get_entry(kk, j), dn.get_entry(j, ss)]
-        self.play(assemble(line1, [*sources, None]), run_time=2)
+        self.play(back.assemble_terms(WT, dn), run_time=2)
         rects2, _ = highlight([sp.get_entry(k, s)])
         self.play(ReplacementTransform(rects, rects2))
-        self.play(assemble(line2, [line1.nums[-1], sp.get_entry(k, s), None]), run_time=1.5)
+        self.play(assemble(line2, [back.get_result(), sp.get_entry(k, s), None]), run_time=1.5)
         target = d.get_entry(k, s)
         self.play(TransformFromCopy(line2.nums[-1], target), FadeOut(rects2))
         rest = [e for e in d.get_number_entries() if e is not target]
@@ -889,7 +625,8 @@ class BackpropInMatrixForm(TraceScene):
         self.regroup(d_g)
         self.play(Transform(d_g, target))
         self.play(self.reveal(diagram, labels))
-        copies, flights = [], []
+        copies: list[Mobject] = []
+        flights: list[Any] = []
         for (i, c), entry in d._entry_at.items():
             if c != SAMPLE or not diagram.has_neuron(l, i):
                 continue
@@ -910,7 +647,7 @@ class BackpropInMatrixForm(TraceScene):
             diagram.get_neuron(l, j).set_fill(style.DELTA_COLOR, opacity=self.delta_opacity(l, j))
         return diagram
 
-    def fill_animations(self, diagram: NetworkDiagram, l: int) -> list[object]:
+    def fill_animations(self, diagram: NetworkDiagram, l: int) -> list[Any]:
         return [
             diagram.get_neuron(l, j).animate.set_fill(
                 style.DELTA_COLOR, opacity=self.delta_opacity(l, j)
@@ -946,36 +683,10 @@ class BackpropInMatrixForm(TraceScene):
         cols = visible_indices(self.sizes[l - 1], style.MAX_COLS)
         return largest_entry(self.step.layers[l - 1].dW, rows, cols)
 
-    def gradients_layer(self, l: int) -> None:
-        """``∂C/∂W^(l) = δ^(l) (a^(l-1))ᵀ`` as a grid, one entry linked to its edge."""
-        self.set_heading(f"Gradients (BP3, BP4): layer {l}")
-        j, k = self.grad_entry(l)
-        batch = self.m > 1
-        scale = r"\frac{1}{m}\," if batch else ""
-        bp4 = (
-            rf"\frac{{\partial C}}{{\partial W^{{({l})}}}} = {scale}"
-            + self.sym(r"\delta", l)
-            + r"\,"
-            + self.sym("a", l - 1, t=True)
-        )
-        bp3 = rf"\qquad \frac{{\partial C}}{{\partial b^{{({l})}}}} = " + (
-            rf"\frac{{1}}{{m}}\sum_x \delta^{{({l})}}_x" if batch else rf"\delta^{{({l})}}"
-        )
-        formula = self.tex(bp4 + (bp3 if self.has_bias else ""))
-        delta = TraceMatrix(self.numbers, f"d{l}", style.DELTA_COLOR)
-        aT = TraceMatrix(
-            self.numbers,
-            f"a{l - 1}",
-            self.act_color(l - 1),
-            transpose=True,
-            max_rows=style.MAX_BATCH,
-        )
-        dW = TraceMatrix(self.numbers, f"dW{l}", style.GRADIENT_COLOR)
-        # The grid: δ to the left of ∂C/∂W, row for row; aᵀ above it, column for column.
-        delta.next_to(dW, LEFT, buff=0.5)
-        delta.shift(UP * (dW.get_rows()[0].get_y() - delta.get_rows()[0].get_y()))
-        aT.next_to(dW, UP, buff=0.35)
-        aT.shift(RIGHT * (dW.get_columns()[0].get_x() - aT.get_columns()[0].get_x()))
+    def gradient_labels(
+        self, l: int, delta: TraceMatrix, aT: TraceMatrix, dW: TraceMatrix
+    ) -> VGroup:
+        """The symbols and shapes of ``δ`` (left), ``aᵀ`` (left, or above) and ``∂C/∂W``."""
         d_label = VGroup(
             self.tex(self.sym(r"\delta", l), style.DELTA_COLOR), delta.shape_badge()
         ).arrange(DOWN, buff=0.1)
@@ -990,116 +701,130 @@ class BackpropInMatrixForm(TraceScene):
         ):
             a_label.next_to(aT, UP, buff=0.15)
         w_label = VGroup(
-            self.tex(rf"\frac{{\partial C}}{{\partial W^{{({l})}}}}", style.GRADIENT_COLOR),
-            dW.shape_badge(),
+            self.tex(equations.partial("W", l), style.GRADIENT_COLOR), dW.shape_badge()
         ).arrange(RIGHT, buff=0.2)
         w_label.next_to(dW, DOWN, buff=0.2)
-        grid = VGroup(d_label, delta, a_label, aT, dW, w_label)
-        blocks: list[Mobject] = [grid]
-        db_g: VGroup | None = None
+        return VGroup(d_label, a_label, w_label)
+
+    def gradient_grid(self, l: int) -> GradientGrid:
+        """``δ`` left of ``∂C/∂W`` row for row, ``aᵀ`` above it column for column."""
+        delta = TraceMatrix(self.numbers, f"delta{l}", style.DELTA_COLOR)
+        aT = TraceMatrix(
+            self.numbers,
+            f"a{l - 1}",
+            self.act_color(l - 1),
+            transpose=True,
+            max_rows=style.MAX_BATCH,
+        )
+        dW = TraceMatrix(self.numbers, f"dW{l}", style.GRADIENT_COLOR)
+        delta.next_to(dW, LEFT, buff=0.5)
+        delta.shift(UP * (dW.get_rows()[0].get_y() - delta.get_rows()[0].get_y()))
+        aT.next_to(dW, UP, buff=0.35)
+        aT.shift(RIGHT * (dW.get_columns()[0].get_x() - aT.get_columns()[0].get_x()))
+        labels = self.gradient_labels(l, delta, aT, dW)
+        db: Labelled | None = None
         if self.has_bias:
-            db_g, db = self.matrix(
-                f"db{l}", style.GRADIENT_COLOR, rf"\frac{{\partial C}}{{\partial b^{{({l})}}}}"
-            )
-            db_g.next_to(dW, RIGHT, buff=0.8)
-            blocks.append(db_g)
+            db = self.matrix(f"db{l}", style.GRADIENT_COLOR, equations.partial("b", l))
+            db[0].next_to(dW, RIGHT, buff=0.8)
         diagram = NetworkDiagram(self.sizes, weights=[r.W for r in self.step.layers])
         # The grid is what the viewer reads; the diagram only locates the edge.
         diagram.scale(0.65)
-        left = VGroup(*blocks)
-        top = VGroup(left, diagram).arrange(RIGHT, buff=0.8)
+        return GradientGrid(delta, aT, dW, labels, db, diagram)
 
-        terms = sum_terms(self.m, style.MAX_BATCH)
-        tokens: list[Token] = [
-            rf"\frac{{\partial C}}{{\partial w^{{({l})}}_{{{j}{k}}}}} ="
-            + (r"\frac{1}{m}\Big(" if batch else "")
-        ]
-        for n, s in enumerate(terms):
-            if n:
-                tokens.append("+")
-            if s is None:
-                tokens.append(r"\cdots")
-                continue
-            tokens += [
-                Num(f"d{l}[{j},{s}]", style.DELTA_COLOR, wrap=True),
-                r"\cdot",
-                Num(f"a{l - 1}[{k},{s}]", self.act_color(l - 1), wrap=True),
-            ]
-        if batch:
-            tokens.append(r"\Big)")
-        tokens += ["=", Num(f"dW{l}[{j},{k}]", style.GRADIENT_COLOR)]
-        line = TokenLine(self.numbers, tokens)
-        body = VGroup(formula, top, line).arrange(DOWN, buff=0.45)
-        self.place(body)
+    def gradient_line(self, l: int, j: int, k: int) -> TokenLine:
+        """``∂C/∂w_jk = (1/m)(Σ_s δ_js a_ks) = (∂C/∂W)_jk``, the samples elided."""
+        return outer_line(
+            self.numbers,
+            self.factor("delta", l),
+            self.factor("a", l - 1),
+            (j, k),
+            self.factor("dW", l),
+            divisor=self.m,
+            label=[rf"\frac{{\partial C}}{{\partial w^{{({l})}}_{{{j}{k}}}}} ="],
+        )
+
+    def gradients_layer(self, l: int) -> None:
+        """``∂C/∂W^(l) = δ^(l) (a^(l-1))ᵀ`` as a grid, one entry linked to its edge."""
+        self.set_heading(f"Gradients (BP3, BP4): layer {l}")
+        j, k = self.grad_entry(l)
+        batch = self.m > 1
+        bp3 = r"\qquad " + equations.bp3(l, batch) if self.has_bias else ""
+        formula = self.tex(equations.bp4(l, batch) + bp3)
+        g = self.gradient_grid(l)
+        d_label, a_label, w_label = g.labels
+        grid = VGroup(d_label, g.delta, a_label, g.aT, g.dW, w_label)
+        left = VGroup(grid, *([g.db[0]] if g.db is not None else []))
+        top = VGroup(left, g.diagram).arrange(RIGHT, buff=0.8)
+        line = self.gradient_line(l, j, k)
+        self.place(VGroup(formula, top, line).arrange(DOWN, buff=0.45))
         self.record(
             f"gradients_{l}",
-            [
-                formula,
-                d_label,
-                delta,
-                a_label,
-                aT,
-                dW,
-                w_label,
-                *([db_g] if db_g else []),
-                diagram,
-                line,
-            ],
+            [formula, d_label, g.delta, a_label, g.aT, g.dW, w_label]
+            + ([g.db[0]] if g.db is not None else [])
+            + [g.diagram, line],
         )
         self.play(self.reveal(formula))
         self.play(
             self.reveal(
-                VGroup(d_label, delta, a_label, aT, w_label),
-                dW.get_shell(),
-                diagram,
-                *([self.shell(db_g, db)] if db_g is not None else []),
+                VGroup(d_label, g.delta, a_label, g.aT, w_label),
+                g.dW.get_shell(),
+                g.diagram,
+                *([self.shell(*g.db)] if g.db is not None else []),
             )
         )
-        shown = [s for s in terms if s is not None]
+        self.gradient_entry(g, line, l, j, k)
+        self.gradient_rest(g, j, k)
+        self.wait(READ)
+        self.clear(keep=[self.heading], end_of_beat=l == 1)
+
+    def gradient_entry(self, g: GradientGrid, line: TokenLine, l: int, j: int, k: int) -> None:
+        """Entry ``(j, k)``: row ``j`` of ``δ`` times column ``k`` of ``aᵀ``, and its edge."""
+        shown = [s for s in sum_terms(self.m, style.MAX_BATCH) if s is not None]
         rects, draw = highlight(
             [
-                VGroup(*(delta.get_entry(j, s) for s in shown if delta.has_entry(j, s))),
-                VGroup(*(aT.get_entry(s, k) for s in shown if aT.has_entry(s, k))),
+                VGroup(*(g.delta.get_entry(j, s) for s in shown if g.delta.has_entry(j, s))),
+                VGroup(*(g.aT.get_entry(s, k) for s in shown if g.aT.has_entry(s, k))),
             ]
         )
         self.play(draw)
         sources: list[Mobject | None] = []
         for s in shown:
             sources += [
-                delta.get_entry(j, s) if delta.has_entry(j, s) else None,
-                aT.get_entry(s, k) if aT.has_entry(s, k) else None,
+                g.delta.get_entry(j, s) if g.delta.has_entry(j, s) else None,
+                g.aT.get_entry(s, k) if g.aT.has_entry(s, k) else None,
             ]
         self.play(assemble(line, [*sources, None]), run_time=2)
-        target = dW.get_entry(j, k)
-        edge = diagram.get_edge(l, j, k).copy().set_stroke(style.HIGHLIGHT_COLOR, width=7)
+        target = g.dW.get_entry(j, k)
+        edge = g.diagram.get_edge(l, j, k).copy().set_stroke(style.HIGHLIGHT_COLOR, width=7)
         _, draw_cell = highlight([target])
         self.play(TransformFromCopy(line.nums[-1], target), FadeOut(rects))
         self.play(
             draw_cell,
             FadeIn(edge),
-            Indicate(diagram.get_neuron(l - 1, k), color=style.HIGHLIGHT_COLOR),
-            Indicate(diagram.get_neuron(l, j), color=style.HIGHLIGHT_COLOR),
+            Indicate(g.diagram.get_neuron(l - 1, k), color=style.HIGHLIGHT_COLOR),
+            Indicate(g.diagram.get_neuron(l, j), color=style.HIGHLIGHT_COLOR),
         )
-        # The rest of the grid: every cell is (row of δ) × (column of aᵀ).
+
+    def gradient_rest(self, g: GradientGrid, j: int, k: int) -> None:
+        """The rest of the grid (every cell is a row of ``δ`` times a column of ``aᵀ``), and
+        BP3: ``∂C/∂b`` is ``δ`` itself (its mean over the samples for a batch)."""
         rest = [
-            dW.get_entry(*true)
-            for _, true in outer_product_cells(dW.row_indices, dW.col_indices)
+            g.dW.get_entry(*true)
+            for _, true in outer_product_cells(g.dW.row_indices, g.dW.col_indices)
             if true != (j, k)
         ]
         anims = [LaggedStart(*(FadeIn(e) for e in rest), lag_ratio=0.05)] if rest else []
-        if db_g is not None:
-            # BP3: ∂C/∂b is δ itself (its mean over the samples for a batch).
+        if g.db is not None:
+            db = g.db[1]
             db_anims = [
-                TransformFromCopy(delta.get_entry(i, 0), e)
-                if self.m == 1 and delta.has_entry(i, 0)
+                TransformFromCopy(g.delta.get_entry(i, 0), e)
+                if self.m == 1 and g.delta.has_entry(i, 0)
                 else FadeIn(e)
                 for (i, _), e in db._entry_at.items()
             ]
             anims.append(LaggedStart(*db_anims, lag_ratio=0.1))
         if anims:
             self.play(*anims, run_time=1.5)
-        self.wait(READ)
-        self.clear(keep=[self.heading], end_of_beat=l == 1)
 
     # -----------------------------------------------------------------------------------
     # Beat 7: the update
@@ -1115,57 +840,48 @@ class BackpropInMatrixForm(TraceScene):
             self.update_layer(l)
         self.cost_before_after()
 
-    def update_layer(self, l: int) -> None:
-        j, k = self.grad_entry(l)  # the same weight as in the gradients beat
-        self.set_heading(f"The update: layer {l}")
-        formula = self.tex(
-            rf"W^{{({l})}} \leftarrow W^{{({l})}} - \eta\,"
-            rf"\frac{{\partial C}}{{\partial W^{{({l})}}}}"
-            + (
-                rf",\qquad b^{{({l})}} \leftarrow b^{{({l})}} - \eta\,"
-                rf"\frac{{\partial C}}{{\partial b^{{({l})}}}}"
-                if self.has_bias
-                else ""
-            )
-        )
-        rows = []
-        created: list[tuple[VGroup, TraceMatrix]] = []
+    def update_rows(self, l: int) -> tuple[list[VGroup], list[Labelled]]:
+        """``p − η · ∂C/∂p = p_new`` as matrices, for ``W^(l)`` (and ``b^(l)``)."""
+        rows: list[VGroup] = []
+        created: list[Labelled] = []
         for q, color in (("W", style.WEIGHT_COLOR), ("b", style.BIAS_COLOR)):
             if q == "b" and not self.has_bias:
                 continue
             old_g, _ = self.matrix(f"{q}{l}", color, f"{q}^{{({l})}}")
             eta = TokenLine(self.numbers, ["-", self.eta_tex(), r"\cdot"])
-            g_g, _ = self.matrix(
-                f"d{q}{l}", style.GRADIENT_COLOR, rf"\frac{{\partial C}}{{\partial {q}^{{({l})}}}}"
-            )
-            new_g, new = self.matrix(f"{q}next{l}", color, rf"{q}^{{({l})}}_{{\text{{new}}}}")
+            g_g, _ = self.matrix(f"d{q}{l}", style.GRADIENT_COLOR, equations.partial(q, l))
+            new_g, new = self.matrix(f"{q}_next{l}", color, rf"{q}^{{({l})}}_{{\text{{new}}}}")
             rows.append(VGroup(old_g, eta, g_g, self.op("="), new_g).arrange(RIGHT, buff=0.3))
             created.append((new_g, new))
-        mats = VGroup(*rows).arrange(DOWN, buff=0.4, aligned_edge=LEFT)
-        line = TokenLine(
-            self.numbers,
-            [
-                rf"w^{{({l})}}_{{{j}{k}}}:",
-                Num(f"W{l}[{j},{k}]", style.WEIGHT_COLOR, wrap=True),
-                "-",
-                self.eta_tex(),
-                r"\cdot",
-                Num(f"dW{l}[{j},{k}]", style.GRADIENT_COLOR, wrap=True),
-                "=",
-                Num(f"Wnext{l}[{j},{k}]", style.WEIGHT_COLOR),
-            ],
+        return rows, created
+
+    def update_layer(self, l: int) -> None:
+        j, k = self.grad_entry(l)  # the same weight as in the gradients beat
+        self.set_heading(f"The update: layer {l}")
+        formula = self.tex(
+            equations.update("W", l)
+            + (r",\qquad " + equations.update("b", l) if self.has_bias else "")
         )
-        body = VGroup(formula, mats, line).arrange(DOWN, buff=0.45)
-        self.place(body)
-        parts = [formula, *(p for r in rows for p in r), line]
-        self.record(f"update_{l}", parts)
+        rows, created = self.update_rows(l)
+        mats = VGroup(*rows).arrange(DOWN, buff=0.4, aligned_edge=LEFT)
+        line = update_line(
+            self.numbers,
+            self.factor("W", l),
+            self.factor("dW", l),
+            (j, k),
+            self.factor("W_next", l),
+            label=[rf"w^{{({l})}}_{{{j}{k}}}:"],
+            eta_decimals=self.eta_decimals,
+        )
+        self.place(VGroup(formula, mats, line).arrange(DOWN, buff=0.45))
+        self.record(f"update_{l}", [formula, *(p for r in rows for p in r), line])
         self.play(self.reveal(formula))
         shells = [self.shell(g, m) for g, m in created]
-        others = [p for r in rows for p in r if p not in [g for g, _ in created]]
+        new_groups = [g for g, _ in created]
+        others = [p for r in rows for p in r if p not in new_groups]
         self.play(self.reveal(VGroup(*others), *shells))
-        W_row = rows[0]
-        W_old: TraceMatrix = W_row[0][1]
-        dW_m: TraceMatrix = W_row[2][1]
+        W_old = cast(TraceMatrix, rows[0][0][1])
+        dW_m = cast(TraceMatrix, rows[0][2][1])
         rects, draw = highlight([W_old.get_entry(j, k), dW_m.get_entry(j, k)])
         self.play(draw)
         self.play(
@@ -1207,6 +923,46 @@ class BackpropInMatrixForm(TraceScene):
     # Beat 8: summary
     # -----------------------------------------------------------------------------------
 
+    def summary_matrices(self, items: list[tuple[str, ManimColor, str]]) -> VGroup:
+        groups = [
+            self.matrix(name, color, tex, font_size=style.SMALL_SIZE)[0]
+            for name, color, tex in items
+        ]
+        return VGroup(*groups).arrange(RIGHT, buff=0.4)
+
+    def summary_cells(self) -> list[tuple[str, VMobject]]:
+        """Each equation (in general form) beside what it produced in this run."""
+        L, batch = self.L, self.m > 1
+        grad_layers = [L] if L == 1 else [L, 1]
+        mats = self.summary_matrices
+        hidden = [
+            (f"delta{l}", style.DELTA_COLOR, self.sym(r"\delta", l)) for l in range(L - 1, 0, -1)
+        ]
+        cells: list[tuple[str, VMobject]] = [
+            (
+                equations.named("BP1", equations.bp1("L", self.output)),
+                mats([(f"delta{L}", style.DELTA_COLOR, self.sym(r"\delta", L))]),
+            ),
+            (
+                equations.named("BP2", equations.bp2("l")),
+                mats(hidden[:3])
+                if L > 1
+                else Text("(one layer: no BP2)", font_size=style.SMALL_SIZE),
+            ),
+        ]
+        grads = [
+            ("BP3", "b", equations.bp3("l", batch)),
+            ("BP4", "W", equations.bp4("l", batch)),
+        ]
+        for name, q, eq in grads:
+            if q == "b" and not self.has_bias:
+                continue
+            items = [
+                (f"d{q}{l}", style.GRADIENT_COLOR, equations.partial(q, l)) for l in grad_layers
+            ]
+            cells.append((equations.named(name, eq), mats(items)))
+        return cells
+
     def show_summary(self) -> None:
         self.beat(
             "summary",
@@ -1214,89 +970,10 @@ class BackpropInMatrixForm(TraceScene):
             "it produced in this run.",
         )
         self.set_heading("The four equations, and what they produced")
-        L = self.L
-        size = style.SMALL_SIZE
-        if self.softmax_ce:
-            bp1 = r"\text{BP1}\quad \delta^{(L)} = a^{(L)} - y"
-        elif self.softmax_output:
-            bp1 = r"\text{BP1}\quad \delta^{(L)} = J^T \nabla_a C"
-        else:
-            bp1 = r"\text{BP1}\quad \delta^{(L)} = \nabla_a C \odot \sigma'(z^{(L)})"
-        bp2 = (
-            r"\text{BP2}\quad \delta^{(l)} = "
-            r"\big((W^{(l+1)})^T \delta^{(l+1)}\big) \odot \sigma'(z^{(l)})"
-        )
-        if self.m > 1:
-            bp3 = (
-                r"\text{BP3}\quad \frac{\partial C}{\partial b^{(l)}} = "
-                r"\frac{1}{m}\sum_x \delta^{(l)}_x"
-            )
-            bp4 = (
-                r"\text{BP4}\quad \frac{\partial C}{\partial W^{(l)}} = "
-                r"\frac{1}{m}\,\Delta^{(l)} (A^{(l-1)})^T"
-            )
-        else:
-            bp3 = r"\text{BP3}\quad \frac{\partial C}{\partial b^{(l)}} = \delta^{(l)}"
-            bp4 = (
-                r"\text{BP4}\quad \frac{\partial C}{\partial W^{(l)}} = \delta^{(l)} (a^{(l-1)})^T"
-            )
-        grad_layers = [L] if L == 1 else [L, 1]
-
-        def mats(items: list[tuple[str, ManimColor, str]]) -> VGroup:
-            groups = [
-                self.matrix(name, color, tex, font_size=size)[0] for name, color, tex in items
-            ]
-            return VGroup(*groups).arrange(RIGHT, buff=0.4)
-
-        cells = [
-            (bp1, mats([(f"d{L}", style.DELTA_COLOR, self.sym(r"\delta", L))])),
-            (
-                bp2,
-                mats(
-                    [
-                        (f"d{l}", style.DELTA_COLOR, self.sym(r"\delta", l))
-                        for l in range(L - 1, 0, -1)
-                    ][:3]
-                )
-                if L > 1
-                else Text("(one layer: no BP2)", font_size=size),
-            ),
-        ]
-        if self.has_bias:
-            cells.append(
-                (
-                    bp3,
-                    mats(
-                        [
-                            (
-                                f"db{l}",
-                                style.GRADIENT_COLOR,
-                                rf"\frac{{\partial C}}{{\partial b^{{({l})}}}}",
-                            )
-                            for l in grad_layers
-                        ]
-                    ),
-                )
-            )
-        cells.append(
-            (
-                bp4,
-                mats(
-                    [
-                        (
-                            f"dW{l}",
-                            style.GRADIENT_COLOR,
-                            rf"\frac{{\partial C}}{{\partial W^{{({l})}}}}",
-                        )
-                        for l in grad_layers
-                    ]
-                ),
-            )
-        )
         boxes = VGroup(
             *(
                 VGroup(self.tex(eq, size=style.SMALL_SIZE + 4), m).arrange(DOWN, buff=0.3)
-                for eq, m in cells
+                for eq, m in self.summary_cells()
             )
         )
         boxes.arrange_in_grid(rows=2, cols=2, buff=(0.9, 0.6))

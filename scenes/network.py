@@ -27,6 +27,7 @@ from manim import (
     Indicate,
     LaggedStart,
     Line,
+    ManimColor,
     MathTex,
     Mobject,
     ShowPassingFlash,
@@ -41,6 +42,7 @@ from backprop_anim.diagram import NetworkDiagram
 from backprop_anim.layout import Layout
 from backprop_anim.mobjects import TraceMatrix
 from backprop_anim.numbers import NumberRegistry
+from backprop_anim.products import Factor, Tex, outer_line, term_line, update_line
 from backprop_anim.scene import TraceScene
 from backprop_anim.style import (
     ACTIVATION_COLOR,
@@ -57,6 +59,7 @@ from backprop_anim.style import (
     WEIGHT_COLOR,
     Z_COLOR,
 )
+from backprop_explain.provenance import Quantity
 from backprop_explain.regions import largest_entry, symmetric_scale
 
 NEURON_RADIUS = 0.3
@@ -110,8 +113,11 @@ class NetworkScene(TraceScene):
     default_preset = "delta-demo"
     hold_for_narration = True
 
-    def construct(self) -> None:
+    def setup(self) -> None:
+        super().setup()
         self.layouts: list[Layout] = []
+
+    def construct(self) -> None:
         self.introduce_network()
         self.forward_pass()
         self.show_cost()
@@ -325,7 +331,7 @@ class NetworkScene(TraceScene):
         for j in self.diagram.shown_neurons(l):
             neuron = self.diagram.get_neuron(l, j)
             label = self.numbers.tex(
-                f"d{l}[{j},0]", font_size=DELTA_FONT * self.diagram_scale, color=DELTA_COLOR
+                f"delta{l}[{j},0]", font_size=DELTA_FONT * self.diagram_scale, color=DELTA_COLOR
             )
             label.next_to(neuron, DOWN, buff=0.04)
             self.deltas[(l, j)] = label
@@ -350,15 +356,22 @@ class NetworkScene(TraceScene):
             font_size=BODY_SIZE - 4,
         )
         z_sum[0].set_color(Z_COLOR)
-        a_name = f"a{l - 1}[{k},0]"
-        a_color = ACTIVATION_COLOR if l > 1 else INPUT_COLOR
-        term = self._product_line(
-            [(w, WEIGHT_COLOR), (a_k, a_color)],
-            [(f"W{l}[{j},{k}]", WEIGHT_COLOR), (a_name, a_color)],
-            f"W{l}[{j},{k}]*{a_name}",
-            TEXT_COLOR,
-            lhs=[(rf"k = {K}:\ ", TEXT_COLOR)],
-            lhs_equals=False,
+        size = BODY_SIZE - 4
+        term = term_line(
+            self.numbers,
+            self._factor("W", l),
+            self._factor("a", l - 1),
+            (j, 0),
+            k,
+            label=[
+                Tex(rf"k = {K}:\ "),
+                Tex(w, WEIGHT_COLOR),
+                Tex(a_k, self._factor("a", l - 1).color),
+                "=",
+            ],
+            times=r"\times",
+            font_size=size,
+            buff=0.13,
         )
         term.add(SurroundingRectangle(VGroup(term[1], term[2]), color=HIGHLIGHT_COLOR, buff=0.05))
         z_row = VGroup(z_sum, term).arrange(DOWN, aligned_edge=LEFT, buff=0.15)
@@ -378,55 +391,36 @@ class NetworkScene(TraceScene):
         panel.to_edge(RIGHT, buff=0.4).set_y(top - panel.height / 2)
         return panel
 
-    def _product_line(
-        self,
-        symbols: list[tuple[str, object]],
-        factors: list[tuple[str, object]],
-        product: str,
-        product_color: object,
-        lhs: list[tuple[str, object]] | None = None,
-        lhs_equals: bool = True,
-    ) -> VGroup:
-        """``lhs = s1 s2 = (v1)(v2) = v``: the symbols, their registered values, the result."""
-        parts: list[Mobject] = []
-        for tex, color in lhs or []:
-            parts.append(MathTex(tex, font_size=BODY_SIZE - 4, color=color))
-        if lhs and lhs_equals:
-            parts.append(MathTex("=", font_size=BODY_SIZE - 4))
-        for tex, color in symbols:
-            parts.append(MathTex(tex, font_size=BODY_SIZE - 4, color=color))
-        parts.append(MathTex("=", font_size=BODY_SIZE - 4))
-        for i, (expr, color) in enumerate(factors):
-            if i:
-                parts.append(MathTex(r"\times", font_size=BODY_SIZE - 4))
-            parts.append(self._paren(expr, color))
-        parts.append(MathTex("=", font_size=BODY_SIZE - 4))
-        parts.append(self.numbers.tex(product, font_size=BODY_SIZE - 4, color=product_color))
-        return VGroup(*parts).arrange(RIGHT, buff=0.13)
-
-    def _paren(self, expression: str, color: object) -> Mobject:
-        """A registered number, in parentheses when negative so signs read clearly."""
-        num = self.numbers.tex(expression, font_size=BODY_SIZE - 4, color=color)
-        if self.numbers.value(expression) >= 0:
-            return num
-        left = MathTex("(", font_size=BODY_SIZE - 4)
-        right = MathTex(")", font_size=BODY_SIZE - 4)
-        return VGroup(left, num, right).arrange(RIGHT, buff=0.03)
+    def _factor(self, quantity: Quantity, l: int) -> Factor:
+        """An operand of a product line, in its quantity's colour."""
+        colors: dict[str, ManimColor] = {
+            "W": WEIGHT_COLOR,
+            "delta": DELTA_COLOR,
+            "dW": GRADIENT_COLOR,
+        }
+        if quantity == "a":
+            return Factor("a", l, ACTIVATION_COLOR if l > 0 else INPUT_COLOR)
+        return Factor(quantity, l, colors[quantity])
 
     def _gradient_line(self, l: int, j: int, k: int) -> VGroup:
         J, K = j + 1, k + 1
         dw = rf"\frac{{\partial C}}{{\partial w^{{({l})}}_{{{J}{K}}}}}"
         d_j = rf"\delta^{{({l})}}_{{{J}}}"
         a_k = rf"a^{{({l - 1})}}_{{{K}}}"
-        a_color = ACTIVATION_COLOR if l > 1 else INPUT_COLOR
         m = self.step.input.shape[1]
         if m == 1:
-            return self._product_line(
-                [(d_j, DELTA_COLOR), (a_k, a_color)],
-                [(f"d{l}[{j},0]", DELTA_COLOR), (f"a{l - 1}[{k},0]", a_color)],
-                f"dW{l}[{j},{k}]",
-                GRADIENT_COLOR,
-                lhs=[(dw, GRADIENT_COLOR)],
+            delta, a = self._factor("delta", l), self._factor("a", l - 1)
+            return outer_line(
+                self.numbers,
+                delta,
+                a,
+                (j, k),
+                self._factor("dW", l),
+                divisor=1,
+                label=[Tex(dw, GRADIENT_COLOR), "=", Tex(d_j, DELTA_COLOR), Tex(a_k, a.color), "="],
+                times=r"\times",
+                font_size=BODY_SIZE - 4,
+                buff=0.13,
             )
         # A batch: the gradient is the mean of δ_j a_k over the samples (BP4).
         line = VGroup(
@@ -440,17 +434,19 @@ class NetworkScene(TraceScene):
         J, K = j + 1, k + 1
         w = rf"w^{{({l})}}_{{{J}{K}}}"
         size = BODY_SIZE - 4
-        line = VGroup(
-            MathTex(w, r"\leftarrow", w, r"- \eta \frac{\partial C}{\partial w}", font_size=size),
-            MathTex("=", font_size=size),
-            self._paren(f"W{l}[{j},{k}]", WEIGHT_COLOR),
-            MathTex("-", font_size=size),
-            self.numbers.tex("eta", font_size=size, color=TEXT_COLOR),
-            MathTex(r"\times", font_size=size),
-            self._paren(f"dW{l}[{j},{k}]", GRADIENT_COLOR),
-            MathTex("=", font_size=size),
-            self.numbers.tex(f"Wnext{l}[{j},{k}]", font_size=size, color=WEIGHT_COLOR),
-        ).arrange(RIGHT, buff=0.1)
+        rule = MathTex(w, r"\leftarrow", w, r"- \eta \frac{\partial C}{\partial w}", font_size=size)
+        line = update_line(
+            self.numbers,
+            self._factor("W", l),
+            self._factor("dW", l),
+            (j, k),
+            Factor("W_next", l, WEIGHT_COLOR),
+            label=[rule, "="],
+            eta_decimals=self.numbers.decimals,
+            times=r"\times",
+            font_size=size,
+            buff=0.1,
+        )
         line[0][0].set_color(WEIGHT_COLOR)
         line[0][2].set_color(WEIGHT_COLOR)
         return line

@@ -43,7 +43,9 @@ from backprop_anim.diagram import NetworkDiagram
 from backprop_anim.formula import Formula
 from backprop_anim.plots import RunPlot
 from backprop_anim.story import StoryScene, require, significant_decimals, trimmed_decimals
+from backprop_explain import provenance
 from backprop_explain.elide import visible_indices
+from backprop_explain.provenance import Entry, Source
 from backprop_explain.question import sensitivities
 
 A_PREV = (r"a^{(L-1)}", style.ACTIVATION_COLOR)
@@ -63,6 +65,8 @@ LOSS_HALF = {"sse": "", "mse": "", "half_sse": r"\tfrac{1}{2}"}
 
 TABLE_ROWS = 20
 """Iterations listed in the table; longer runs are elided (first rows, ⋮, last row)."""
+PREDICTION = provenance.product(Entry("a", 0, (0, 0)), Entry("W_next", 1, (0, 0)))
+"""The network's output after an update, ``a^(L-1) · w``: the input times the new weight."""
 MATLAB_DIGITS = 5
 """MATLAB's short format: the question's output has five significant digits."""
 
@@ -118,19 +122,24 @@ class ScalarScene(StoryScene):
     # -- numbers -------------------------------------------------------------------------
     def num(
         self,
-        expression: str,
+        expression: str | Source,
         color: ManimColor = style.TEXT_COLOR,
         *,
         iteration: int | None = None,
         decimals: int | None = None,
         font_size: float = style.BODY_SIZE,
     ) -> MathTex:
-        """A registered number, trailing zeros trimmed unless ``decimals`` is given."""
+        """A registered number (a trace expression, or a source of
+        :mod:`~backprop_explain.provenance`), trailing zeros trimmed unless ``decimals``
+        is given."""
+        text = expression if isinstance(expression, str) else provenance.expression(expression)
         if decimals is None:
-            decimals = trimmed_decimals(
-                self.numbers.value(expression, iteration), self.numbers.decimals
-            )
-        return self.numbers.tex(expression, decimals, iteration, font_size=font_size, color=color)
+            decimals = trimmed_decimals(self.numbers.value(text, iteration), self.numbers.decimals)
+        if isinstance(expression, str):
+            return self.numbers.tex(text, decimals, iteration, font_size=font_size, color=color)
+        return self.numbers.tex_of(
+            expression, decimals, iteration, font_size=font_size, color=color
+        )
 
     def rate(self, font_size: float = style.BODY_SIZE) -> MathTex:
         """The learning rate ``R``, with at least its three significant digits."""
@@ -332,7 +341,7 @@ class ScalarScene(StoryScene):
         first = Formula("=", A_PREV, r"\cdot", self.factor, r"\left(", A_OUT, "-", Y, r"\right)")
         values = Formula(
             "=", self.num("a0[0,0]", style.ACTIVATION_COLOR), r"\cdot", "(",
-            self.num("ga[0,0]", style.GRADIENT_COLOR), ")", "=",
+            self.num("grad_a[0,0]", style.GRADIENT_COLOR), ")", "=",
             self.num("dW1[0,0]", style.GRADIENT_COLOR),
         )  # fmt: skip
         lines = VGroup(rule, first, values).arrange(DOWN, aligned_edge=LEFT, buff=0.35)
@@ -420,7 +429,7 @@ class ScalarScene(StoryScene):
             self.rate(),
             r"\times", "(", self.num("dW1[0,0]", style.GRADIENT_COLOR), ")", "=",
             self.num(
-                "Wnext1[0,0]", style.WEIGHT_COLOR,
+                "W_next1[0,0]", style.WEIGHT_COLOR,
                 decimals=self.matlab_decimals(k),
             ),
         )  # fmt: skip
@@ -428,7 +437,7 @@ class ScalarScene(StoryScene):
     def weight_table(self) -> VGroup:
         """Header and one row per iteration: ``k`` and ``w(k)`` in MATLAB's five digits.
 
-        Two blocks side by side; row ``k`` shows ``W^(1)`` after update ``k`` (``Wnext1`` of
+        Two blocks side by side; row ``k`` shows ``W^(1)`` after update ``k`` (``W_next1`` of
         iteration ``k``), as the question's ``w = w - r*a*2*(a*w - y)`` prints it. Runs
         longer than :data:`TABLE_ROWS` are elided; ``self.row_points`` lists, per row, the
         plot points that appear with it (an elided row brings all the points it hides).
@@ -447,7 +456,7 @@ class ScalarScene(StoryScene):
                 continue
             k = its[i]
             number = self.num(
-                "Wnext1[0,0]", style.WEIGHT_COLOR, iteration=k,
+                "W_next1[0,0]", style.WEIGHT_COLOR, iteration=k,
                 decimals=self.matlab_decimals(k), font_size=size,
             )  # fmt: skip
             rows.append(VGroup(MathTex(str(k), font_size=size), number))
@@ -474,7 +483,7 @@ class ScalarScene(StoryScene):
     def run_plots(self) -> VGroup:
         """``w(k)`` (as the question's MATLAB plot) and ``C`` after update ``k``, log scale."""
         its = [s.iteration for s in self.trace.steps]
-        ws = [self.numbers.value("Wnext1[0,0]", k) for k in its]
+        ws = [self.numbers.value("W_next1[0,0]", k) for k in its]
         costs = [self.numbers.value("loss_after", k) for k in its]
         w_plot = RunPlot(its, ws, style.WEIGHT_COLOR, "w(k)", width=5.2, height=2.4)
         c_plot = RunPlot(its, costs, style.COST_COLOR, "C(k)", log_y=True, width=5.2, height=2.0)
@@ -482,15 +491,15 @@ class ScalarScene(StoryScene):
 
     def matlab_decimals(self, iteration: int) -> int:
         """Decimals of ``w`` after update ``iteration`` in MATLAB's five significant digits."""
-        return significant_decimals(self.numbers.value("Wnext1[0,0]", iteration), MATLAB_DIGITS)
+        return significant_decimals(self.numbers.value("W_next1[0,0]", iteration), MATLAB_DIGITS)
 
     def show_result(self) -> None:
         k = self.last
         self.beat(
             "result",
             f"After {k} iterations a(L-1) times w = {self.say('a0[0,0]')} times "
-            f"{self.numbers.text('Wnext1[0,0]', self.matlab_decimals(k), k)} = "
-            f"{self.numbers.text('a0[0,0]*Wnext1[0,0]', iteration=k)}: "
+            f"{self.numbers.text('W_next1[0,0]', self.matlab_decimals(k), k)} = "
+            f"{self.numbers.text(provenance.expression(PREDICTION), iteration=k)}: "
             f"the wanted {self.say('y[0,0]')}.",
         )
         self.clear_all()
@@ -505,14 +514,14 @@ class ScalarScene(StoryScene):
         )
         w_label = Formula(
             (f"w({k})", style.WEIGHT_COLOR), "=",
-            self.num("Wnext1[0,0]", style.WEIGHT_COLOR, iteration=k,
+            self.num("W_next1[0,0]", style.WEIGHT_COLOR, iteration=k,
                      decimals=self.matlab_decimals(k)),
         )  # fmt: skip
         w_label.next_to(net.get_edge(1, 0, 0), UP, buff=0.2)
         in_value = self.num("a0[0,0]", style.ACTIVATION_COLOR)
         in_value.next_to(net.get_neuron(0, 0), DOWN, buff=0.2)
         out_value = self.num(
-            "a0[0,0]*Wnext1[0,0]", style.ACTIVATION_COLOR, iteration=k,
+            PREDICTION, style.ACTIVATION_COLOR, iteration=k,
             decimals=self.numbers.decimals,
         )  # fmt: skip
         out_value.next_to(net.get_neuron(1, 0), DOWN, buff=0.2)
@@ -520,9 +529,9 @@ class ScalarScene(StoryScene):
         result = Formula(
             A_PREV, r"\cdot", (f"w({k})", style.WEIGHT_COLOR), "=",
             self.num("a0[0,0]", style.ACTIVATION_COLOR), r"\times",
-            self.num("Wnext1[0,0]", style.WEIGHT_COLOR, iteration=k,
+            self.num("W_next1[0,0]", style.WEIGHT_COLOR, iteration=k,
                      decimals=self.matlab_decimals(k)),
-            "=", self.num("a0[0,0]*Wnext1[0,0]", style.ACTIVATION_COLOR, iteration=k,
+            "=", self.num(PREDICTION, style.ACTIVATION_COLOR, iteration=k,
                           decimals=self.numbers.decimals),
             r"\approx", self.num("y[0,0]", style.TARGET_COLOR), "=", Y,
         )  # fmt: skip

@@ -96,8 +96,11 @@ class TrainingScene(TraceScene):
     default_preset = "xor"
     hold_for_narration = True
 
-    def construct(self) -> None:
+    def setup(self) -> None:
+        super().setup()
         self.choose_iterations()
+
+    def construct(self) -> None:
         self.introduce_run()
         self.explain_heatmaps()
         self.train()

@@ -65,7 +65,8 @@ def test_graph_and_factors_show_the_seed_chain(chain_scene: object) -> None:
         "a0[0,0]": "5.7", "W1[0,0]": "0.5", "W2[0,0]": "0.8", "z1[0,0]": "2.85",
         "a2[0,0]": "2.28", "y[0,0]": "50.1", "loss": "2286.752",
         # Identity: σ' = 1; ∂C/∂a^(L) = 2(2.28 − 50.1) = −95.64; product = BP4's dW1.
-        "sp1[0,0]": "1", "sp2[0,0]": "1", "ga[0,0]": "-95.64", "dW1[0,0]": "-436.118",
+        "sigma_prime1[0,0]": "1", "sigma_prime2[0,0]": "1", "grad_a[0,0]": "-95.64",
+        "dW1[0,0]": "-436.118",
     }.items():  # fmt: skip
         assert texts[expr] == text, expr
     # The sigmoid chain's σ'(z) = σ(z)(1 − σ(z)) at z = 2.85, from the engine.
@@ -150,4 +151,5 @@ def test_training_order(scene: object) -> None:
 
 @pytest.mark.slow
 def test_render_ql(tmp_path: Path) -> None:
-    assert_renders_at_ql("chain", "ChainScene", tmp_path, len(BEATS))
+    # One subtitle per cue: the graph beat says two (chain/graph/graph, chain/graph/values).
+    assert_renders_at_ql("chain", "ChainScene", tmp_path, len(BEATS) + 1)

@@ -215,7 +215,7 @@ def test_check_fails_when_gradients_are_wrong(
 
     def broken(*args: object) -> Gradients:
         g = real(*args)  # type: ignore[arg-type]
-        return replace(g, nabla_w=[1.01 * w for w in g.nabla_w])
+        return replace(g, dW=[1.01 * w for w in g.dW])
 
     monkeypatch.setattr(backprop_core.gradcheck, "backprop", broken)
     result = backprop("check", "--preset", "delta-demo")
@@ -398,7 +398,7 @@ CASES = {
     ),
     "other version": (
         lambda p: ["show", other_version(p)],
-        ["v.json: version: is 99; this backprop-anim reads version 1"],
+        ["v.json: version: is 99; this backprop-anim reads versions 1 and 2"],
     ),
     "inconsistent shapes": (
         lambda p: ["show", bad_shapes(p)],

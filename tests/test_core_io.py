@@ -95,7 +95,7 @@ def test_json_has_the_public_names(delta_demo: Trace, tmp_path: Path) -> None:
     save_trace(delta_demo, path)
     doc = json.loads(path.read_text())
     assert doc["format"] == "backprop-trace"
-    assert doc["version"] == VERSION == 1
+    assert doc["version"] == 1  # a full-batch trace on explicit data: version 1
     assert {"package_version", "seed", "config", "losses", "steps"} <= doc.keys()
     assert len(doc["losses"]) == delta_demo.config.iterations
     step = doc["steps"][0]
@@ -132,6 +132,7 @@ def test_csv_has_header_and_one_row_per_recorded_iteration(
         "iteration",
         "loss",
         "loss_after",
+        "train_accuracy",  # a softmax output: a classification trace (no test set)
         "dW1_norm",
         "db1_norm",
         "dW2_norm",
@@ -143,8 +144,8 @@ def test_csv_has_header_and_one_row_per_recorded_iteration(
     for row, step in zip(rows[1:], trace.steps, strict=True):
         assert float(row[1]) == step.loss and float(row[2]) == step.loss_after
         for l, layer in enumerate(step.layers):
-            assert float(row[3 + 2 * l]) == np.linalg.norm(layer.dW)
-            assert float(row[4 + 2 * l]) == np.linalg.norm(layer.db)
+            assert float(row[4 + 2 * l]) == np.linalg.norm(layer.dW)
+            assert float(row[5 + 2 * l]) == np.linalg.norm(layer.db)
     assert rows == [[str(v) for v in r] for r in csv_rows(trace)]
 
 
@@ -170,7 +171,7 @@ def test_npz_loads_without_pickle(delta_demo: Trace, tmp_path: Path) -> None:
         assert arrays["layer1/W"].shape == (50, 3, 2)  # stacked over recorded steps
         assert arrays["input"].shape == (50, 2, 1)
         meta = json.loads(str(arrays["meta"]))
-        assert meta["format"] == "backprop-trace" and meta["version"] == VERSION
+        assert meta["format"] == "backprop-trace" and meta["version"] == 1
         assert all(arrays[k].dtype != object for k in arrays.files)
 
 
@@ -265,9 +266,10 @@ def test_json_that_is_not_a_trace(tmp_path: Path) -> None:
 
 def test_json_of_another_version(delta_demo: Trace, tmp_path: Path) -> None:
     path = saved(delta_demo, tmp_path / "t.json")
-    edit_json(path, lambda d: d.update(version=2))
+    edit_json(path, lambda d: d.update(version=VERSION + 1))
     with pytest.raises(
-        BackpropError, match=r"t\.json: version: is 2; this backprop-anim reads version 1"
+        BackpropError,
+        match=rf"t\.json: version: is {VERSION + 1}; this backprop-anim reads versions 1 and 2",
     ) as exc:
         load_trace(path)
     one_line(exc, path)

@@ -189,14 +189,14 @@ def test_batch_computes_sample_zero_and_elides_samples(media: Path) -> None:
     products = [s.expression for s in scene.numbers.shown if "*a0[" in s.expression]
     assert products and all(e.endswith(",0]") for e in products)
     # Six samples are elided to 0, 1, ⋯, 5 in batch matrices.
-    assert {j for _, j in shown_indices(scene, "d1")} == {0, 1, 5}
+    assert {j for _, j in shown_indices(scene, "delta1")} == {0, 1, 5}
 
 
 def test_softmax_cross_entropy_shows_a_minus_y(media: Path) -> None:
     scene, _ = scene_for("softmax-ce-3-4-3", media)
     # BP1 is done as a^(L) - y entry by entry: a, y and δ of the same entry are shown.
     assert {(0, 0), (1, 0), (2, 0)} <= shown_indices(scene, "y")
-    assert not shown_indices(scene, "ga")  # no Hadamard with ∇_a C
+    assert not shown_indices(scene, "grad_a")  # no Hadamard with ∇_a C
 
 
 def test_one_layer_network_says_there_is_nothing_to_propagate(media: Path) -> None:

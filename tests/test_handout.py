@@ -129,7 +129,7 @@ def test_blank_sheet_leaves_answers_empty_and_keeps_givens() -> None:
     given_names = {re.match(r"[A-Za-z_]+", c.expression or "")[0] for c in givens}  # type: ignore[index]
     assert given_names == {"a", "y", "W", "b"}
     answer_names = {re.match(r"[A-Za-z_]+", c.expression or "")[0] for c in answers}  # type: ignore[index]
-    assert {"z", "a", "loss", "d", "dW", "db", "Wnext", "bnext", "loss_after"} <= answer_names
+    assert {"z", "a", "loss", "delta", "dW", "db", "W_next", "b_next", "loss_after"} <= answer_names
     md = to_markdown(handout)
     assert fmt(trace.step(1).layers[0].z[0, 0], 3) not in md.split("## Forward pass")[1]
     assert "Exercise" in md and "η = 0.5" in md.replace("\\eta", "η")

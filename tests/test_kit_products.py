@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from manim import DOWN, RIGHT, Square, VGroup, tempconfig
 
+from backprop_anim import tuning
 from backprop_anim.layout import (
     Layout,
     boxes_overlap,
@@ -58,7 +59,7 @@ def test_dot_expression_is_the_full_sum_and_equals_the_trace() -> None:
     )
     # BP2: ((W^(2))^T δ^(2))_k ⊙ σ'_k = δ^(1)_k, for every k.
     for k in range(3):
-        wtd = evaluate(trace, step, dot_expression("W2", "d2", k, 0, 2, left_t=True))
+        wtd = evaluate(trace, step, dot_expression("W2", "delta2", k, 0, 2, left_t=True))
         assert wtd * float(step.layers[0].sigma_prime[k, 0]) == pytest.approx(
             float(step.layers[0].delta[k, 0])
         )
@@ -144,6 +145,7 @@ def test_prewarm_gives_the_same_glyphs_as_manim_alone(tmp_path) -> None:  # type
     from manim import MathTex
 
     texts = ["-0.125", "3.500", r"\frac{\partial C}{\partial W^{(2)}}"]
+    assert tuning.enable()  # prewarm_tex is part of the tuning
     with tempconfig({"media_dir": str(tmp_path / "batch"), "verbosity": "WARNING"}):
         assert manim_expression("0.5")[1] == "align*"
         assert prewarm_tex(texts) == 3
@@ -161,3 +163,17 @@ def test_entry_computed_on_screen_is_the_largest_entry() -> None:
     values = np.array([[0.0, 0.1, 0.0], [0.0, -0.5, 0.2], [9.0, 9.0, 9.0]])
     assert largest_entry(values, [0, 1, None], [0, 1, 2]) == (1, 1)
     assert largest_entry(np.zeros((2, 2)), [0, 1], [0, 1]) == (0, 0)
+
+
+# -- golden frames: compared on the cairo that drew them, required on CI -----------------
+
+
+def test_golden_frames_run_on_their_cairo_and_fail_on_ci_elsewhere() -> None:
+    from conftest import CONTROL_CAIRO, golden_frames_verdict
+
+    assert golden_frames_verdict(CONTROL_CAIRO, ci=True) is None
+    assert golden_frames_verdict(CONTROL_CAIRO, ci=False) is None
+    skip = golden_frames_verdict(11802, ci=False)
+    fail = golden_frames_verdict(11802, ci=True)
+    assert skip is not None and "1.18.2" in skip and "1.16.0" in skip
+    assert fail is not None and "CI must run them" in fail

@@ -43,6 +43,10 @@ def lint(tree: Path) -> subprocess.CompletedProcess[str]:
 def tree(tmp_path: Path) -> Path:
     for name in PACKAGES:
         shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    # scenes/ is the package backprop_scenes once installed (pyproject.toml maps it)
+    shutil.copytree(
+        ROOT / "scenes", tmp_path / "backprop_scenes", ignore=shutil.ignore_patterns("__pycache__")
+    )
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     return tmp_path
 
@@ -66,6 +70,8 @@ def test_the_copy_keeps_the_contract(tree: Path) -> None:
         ("backprop_lecture.spec", "import backprop_anim.style  # noqa", "BROKEN"),
         ("backprop_lecture.media", "import manim  # noqa", "BROKEN"),
         ("backprop_core.config", "import backprop_core.trace  # noqa", "BROKEN"),
+        ("backprop_anim.style", "import backprop_scenes.delta  # noqa", "BROKEN"),
+        ("backprop_lecture.spec", "import backprop_scenes  # noqa", "BROKEN"),
     ],
     ids=[
         "engine imports kit",
@@ -73,6 +79,8 @@ def test_the_copy_keeps_the_contract(tree: Path) -> None:
         "lecture imports kit",
         "lecture imports manim",
         "engine cycle",
+        "kit imports a scene",
+        "lecture imports the scenes",
     ],
 )
 def test_an_upward_import_breaks_the_contract(

@@ -95,9 +95,22 @@ def test_cli_prints_one_line_and_exits_2(project: Path) -> None:
     assert not (project / "out").exists()
 
 
-def test_default_lecture_keeps_existing_scenes_in_order(project: Path) -> None:
+def test_default_lecture_is_the_packaged_scenes_from_any_folder(tmp_path: Path) -> None:
+    lecture = lec.load_lecture(None, cwd=tmp_path)
+    packaged = lec.packaged_scenes_dir()
+    assert packaged is not None
+    assert [p.scene for p in lecture.parts] == [
+        packaged / f"{n}.py" for n in lec.DEFAULT_SCENE_ORDER
+    ]
+    assert lecture.skipped == ()
+
+
+def test_default_lecture_keeps_existing_scenes_in_order(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for name in ("delta", "scalar"):
         (project / "scenes" / f"{name}.py").write_text(SCENE)
+    monkeypatch.setattr("backprop_lecture.spec.packaged_scenes_dir", lambda: project / "scenes")
     lecture = lec.load_lecture(None, cwd=project)
     assert [p.scene.stem for p in lecture.parts] == ["scalar", "delta"]
     assert [p.index for p in lecture.parts] == [1, 2]
@@ -105,7 +118,10 @@ def test_default_lecture_keeps_existing_scenes_in_order(project: Path) -> None:
     assert lec.DEFAULT_SCENE_ORDER == ("scalar", "chain", "delta", "network", "training")
 
 
-def test_default_lecture_without_any_scene_is_an_error(tmp_path: Path) -> None:
+def test_default_lecture_without_any_scene_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("backprop_lecture.spec.packaged_scenes_dir", lambda: tmp_path)
     with pytest.raises(BackpropError, match="none of the scenes exists"):
         lec.load_lecture(None, cwd=tmp_path)
 
@@ -135,6 +151,13 @@ def test_srt_round_trip_and_shift() -> None:
     ]
     assert lec.parse_srt(lec.compose_srt(subs)) == subs
     assert lec.srt_time(3723.0456) == "01:02:03,046"
+
+
+def test_composed_cues_never_overlap() -> None:
+    subs = [lec.Subtitle(0.0, 9.615, "one"), lec.Subtitle(9.6, 12.0, "two")]
+    out = lec.parse_srt(lec.compose_srt(subs))
+    assert [s.text for s in out] == ["one", "two"]
+    assert out[0].end <= out[1].start == 9.6
 
 
 def test_timeline_and_chapters_from_frame_counts(project: Path) -> None:
@@ -193,6 +216,7 @@ def test_render_command_closes_nothing_but_sets_media_dir_and_env(
     assert "-qm" in cmd and "--save_sections" in cmd
     assert cmd[cmd.index("--media_dir") + 1] == str(project / "media")
     assert ("--disable_caching" in cmd) == (not lec.MANIM_CACHE)
+    assert Path(cmd[cmd.index("--tex_template") + 1]) == lec.tex_template()  # any folder
     env = lec.part_environment(part)
     assert env["BACKPROP_DECIMALS"] == "1" and "BACKPROP_PRESET" not in env
 
@@ -232,3 +256,81 @@ def test_platform_chapters_are_ten_seconds_apart_and_keep_parts() -> None:
         "00:01:30 B: end",
     ]
     assert lec.platform_chapters([(3.0, "late start", True)]) == "00:00:00 late start\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[[parts]]\nscen = "a"\n', "parts[0].scen: unknown setting (did you mean 'scene'?)"),
+        ('[[parts]]\nscene = "a"\npresets = "xor"\n', "(did you mean 'preset'?)"),
+        ('titel = "T"\n[[parts]]\nscene = "a"\n', "l.toml: titel: unknown setting (did you"),
+        ('title = 3\n[[parts]]\nscene = "a"\n', "l.toml: title: must be text, got 3"),
+        ('[[parts]]\nscene = "a"\ntitle = "two\\nlines"\n', "parts[0].title: must be one line"),
+        ('[[parts]]\nscene = "a"\ndecimals = true\n', "parts[0].decimals: must be a whole"),
+        ('[[parts]]\nscene = "a"\niteration = 2.0\n', "parts[0].iteration: must be a whole"),
+        ("[[parts]]\nscene = 1\n", "parts[0].scene: missing"),
+        ('parts = "a"\n', "l.toml: parts: missing or empty"),
+        ('parts = ["a"]\n', "l.toml: parts[0]: must be a table"),
+        ('[[parts]]\nscene = "delt"\n', "unknown scene 'delt' (did you mean 'delta'?)"),
+    ],
+)
+def test_lecture_schema_is_strict(project: Path, text: str, message: str) -> None:
+    with pytest.raises(BackpropError) as info:
+        lec.load_lecture(write(project / "l.toml", text), cwd=project)
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A scene file outside the lecture's folder ``project/``."""
+    (tmp_path / "project").mkdir()
+    (tmp_path / "evil.py").write_text(SCENE)
+    return tmp_path / "evil.py"
+
+
+@pytest.mark.parametrize(
+    "scene", ["../evil.py", "{evil}", "scenes/../../evil.py", "link.py", "linked"]
+)
+def test_scene_files_outside_the_lecture_folder_are_refused(outside: Path, scene: str) -> None:
+    project = outside.parent / "project"
+    (project / "link.py").symlink_to(outside)
+    (project / "scenes").mkdir()
+    (project / "scenes" / "linked.py").symlink_to(outside)
+    f = write(project / "l.toml", f'[[parts]]\nscene = "{scene.format(evil=outside)}"\n')
+    with pytest.raises(BackpropError, match="outside the lecture file's folder") as info:
+        lec.load_lecture(f)
+    assert "parts[0].scene:" in str(info.value) and "--allow-outside-scenes" in str(info.value)
+    (part,) = lec.load_lecture(f, allow_outside_scenes=True).parts
+    assert part.scene == outside.resolve()
+
+
+def test_lecture_in_a_folder_with_spaces_prefers_its_own_scenes(tmp_path: Path) -> None:
+    folder = tmp_path / "my lectures" / "week 1"
+    (folder / "scenes").mkdir(parents=True)
+    (folder / "scenes" / "delta.py").write_text(SCENE)
+    (folder / "tiny one.py").write_text(SCENE)
+    f = write(
+        folder / "l.toml",
+        '[[parts]]\nscene = "delta"\n[[parts]]\nscene = "tiny one.py"\n'
+        '[[parts]]\nscene = "chain"\n',
+    )
+    own, path, packaged = lec.load_lecture(f, cwd=tmp_path).parts
+    assert own.scene == (folder / "scenes" / "delta.py").resolve()
+    assert path.scene == (folder / "tiny one.py").resolve()
+    assert packaged.scene == lec.packaged_scene("chain")
+
+
+def test_cli_refuses_an_outside_scene_in_one_line(outside: Path) -> None:
+    project = outside.parent / "project"
+    f = write(project / "l.toml", '[[parts]]\nscene = "../evil.py"\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "backprop_cli", "lecture", str(f), "-o", str(project / "out")],
+        cwd=project,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "outside the lecture file's folder" in done.stderr
+    assert not (project / "out").exists()

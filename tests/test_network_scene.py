@@ -98,8 +98,8 @@ def check_linked_weight(scene: object) -> None:
         f"W{l}[{j},{k}]",
         f"W{l}[{j},{k}]*a{l - 1}[{k},0]",
         f"dW{l}[{j},{k}]",
-        f"Wnext{l}[{j},{k}]",
-        f"d{l}[{j},0]",
+        f"W_next{l}[{j},{k}]",
+        f"delta{l}[{j},0]",
         f"a{l - 1}[{k},0]",
     ):
         assert expr in expressions, expr

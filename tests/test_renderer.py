@@ -129,7 +129,7 @@ def test_reuse_freed_memory_takes_on_glibc() -> None:
     import platform
     import sys
 
-    from backprop_anim.scene import reuse_freed_memory
+    from backprop_anim.tuning.process import reuse_freed_memory
 
     glibc = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
     assert reuse_freed_memory() is glibc

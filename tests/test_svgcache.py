@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from manim import BLUE, MathTex, config
 
-from backprop_anim.tuning import svgcache
+from backprop_anim import tuning
 from backprop_anim.tuning.svgcache import _original_mathtex_init
 
 
@@ -27,7 +27,7 @@ def assert_same(a: MathTex, b: MathTex) -> None:
 
 
 def test_second_mathtex_is_a_copy_equal_to_a_fresh_build() -> None:
-    svgcache.install()
+    assert tuning.enable()
     args, kwargs = (r"0.279", r"\cdot", "x"), {"font_size": 30, "color": BLUE}
     first = MathTex(*args, **kwargs)
     second = MathTex(*args, **kwargs)
@@ -41,7 +41,7 @@ def test_second_mathtex_is_a_copy_equal_to_a_fresh_build() -> None:
 
 
 def test_other_arguments_are_other_entries() -> None:
-    svgcache.install()
+    assert tuning.enable()
     a = MathTex("0.5", font_size=30)
     b = MathTex("0.5", font_size=40)
     c = MathTex("0.5", font_size=30, color=BLUE)

@@ -4,11 +4,13 @@ Every ``MathTex`` and ``Text`` is an ``SVGMobject``: manim parses its SVG file (
 ``svgelements``, then Bézier points) and keeps the result in ``SVG_HASH_TO_MOB_MAP``, a
 dictionary that lives as long as the process and whose entries are deep-copied on every
 hit. A matrix video shows a few hundred distinct numbers, and every ``manim render`` is a
-new process, so each render parsed them all again; measured on ``scenes/delta.py`` at
-``-ql``, parsing took about 2.6 s and the deep copies of cache hits 1.4 s of a 21 s render.
+new process, so each render parses them all again: on ``scenes/delta.py`` at ``-ql``,
+without this module, parsing takes about 2.6 s and the deep copies of cache hits 1.4 s of
+a 21 s render.
 
-:func:`install` wraps :meth:`SVGMobject.init_svg_mobject` and keeps manim's logic (look
-the SVG up, else generate it and remember it) with two changes:
+:func:`install` (called by :func:`backprop_anim.tuning.enable`) wraps
+:meth:`SVGMobject.init_svg_mobject` and keeps manim's logic (look the SVG up, else
+generate it and remember it) with two changes:
 
 - an entry is stored as ``pickle`` bytes, in memory and in ``<media_dir>/svg_cache/``, so
   the next process finds it too. The key is manim's own ``hash_seed`` (class, style
@@ -149,11 +151,11 @@ def _mathtex_init(self: MathTex, *tex_strings: str, **kwargs: Any) -> None:
 
 
 def install() -> None:
-    """Route every ``SVGMobject`` through the disk cache (idempotent).
+    """Route every ``SVGMobject`` through the disk cache and copy repeated ``MathTex``.
 
-    Called when :mod:`backprop_anim.scene` or :mod:`backprop_anim.mobjects` is imported,
-    so every scene and every trace matrix uses it; :mod:`backprop_lecture`, which
-    must start without manim, does not import them.
+    Replaces two manim methods for the whole process; only
+    :func:`backprop_anim.tuning.enable` calls it, after checking that they are the ones
+    this module was written for.
     """
     SVGMobject.init_svg_mobject = _init_svg_mobject  # type: ignore[method-assign]
     MathTex.__init__ = _mathtex_init  # type: ignore[method-assign]

@@ -10,7 +10,8 @@ under the hash manim will look for. Manim then finds every SVG in its cache.
 
 The exact string manim typesets for a ``MathTex`` is obtained from manim itself (by
 intercepting its call to ``tex_to_svg_file``), never re-implemented. Anything unusual
-(another template, a LaTeX error) makes this a no-op and manim compiles as before.
+(another template, a LaTeX error) makes this a no-op and manim compiles each number
+itself, as it does when the tuning is off (:func:`backprop_anim.tuning.enabled`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import numpy as np
 from manim import MathTex, config
 from manim.utils.tex_file_writing import tex_hash
 
+from backprop_anim import tuning
 from backprop_anim.numbers import NumberRegistry, fmt
 from backprop_anim.style import MAX_COLS, MAX_ROWS
 from backprop_explain.elide import visible_indices
@@ -44,26 +46,30 @@ class _CapturedError(Exception):
 
 def manim_expression(tex: str) -> tuple[str, str | None]:
     """The ``(expression, environment)`` manim typesets for ``MathTex(tex)``."""
-    original = tex_mobject.tex_to_svg_file
+    original = tex_mobject.tex_to_svg_file  # type: ignore[attr-defined]
 
     def capture(expression: str, environment: str | None = None, **_: Any) -> Any:
         raise _CapturedError(expression, environment)
 
-    tex_mobject.tex_to_svg_file = capture  # type: ignore[assignment]
+    tex_mobject.tex_to_svg_file = capture  # type: ignore[attr-defined, assignment]
     try:
         MathTex(tex)
     except _CapturedError as got:
         return got.expression, got.environment
     finally:
-        tex_mobject.tex_to_svg_file = original
+        tex_mobject.tex_to_svg_file = original  # type: ignore[attr-defined]
     raise RuntimeError("MathTex did not typeset anything")  # pragma: no cover
 
 
 def prewarm_tex(texs: Iterable[str]) -> int:
     """Make sure ``MathTex(t)`` for every ``t`` is cached; returns how many were typeset.
 
-    One ``latex`` and one ``dvisvgm`` run for all the missing ones.
+    One ``latex`` and one ``dvisvgm`` run for all the missing ones; nothing (0) unless the
+    tuning is on (:func:`backprop_anim.tuning.enable`), since it relies on the manim
+    function that check covers.
     """
+    if not tuning.enabled():
+        return 0
     template = config["tex_template"]
     body = template.body
     placeholder = template.placeholder_text

@@ -1,0 +1,293 @@
+"""A board for scenes that explain on a blackboard: a heading, one arrangement at a time.
+
+:class:`BoardScene` holds what every such scene needs: a heading that cross-fades from
+beat to beat (:meth:`~BoardScene.set_heading`), placing an arrangement under it
+(:meth:`~BoardScene.place`), revealing and clearing by *curtains* (rectangles of the
+background colour, see :meth:`~BoardScene.curtain`), the layout record the tests check
+(:meth:`~BoardScene.record`), the trace's facts (``L``, ``m``, sizes, activations) and
+the notation (``a^{(l)}``, or ``A^{(l)}`` for a batch).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from manim import (
+    DOWN,
+    UL,
+    Animation,
+    AnimationGroup,
+    FadeOut,
+    LaggedStart,
+    ManimColor,
+    MathTex,
+    Mobject,
+    Rectangle,
+    Text,
+    VGroup,
+    config,
+)
+
+from backprop_anim import style
+from backprop_anim.layout import Layout, bounding_box, fit_to_frame
+from backprop_anim.mobjects import TraceMatrix, labelled
+from backprop_anim.products import Factor, Num, round_trip_decimals
+from backprop_anim.scene import TraceScene
+from backprop_explain import equations
+from backprop_explain.provenance import Quantity
+
+MAX_GROW = 1.35
+"""How much :meth:`BoardScene.place` may enlarge a small arrangement."""
+MARGIN = 0.3
+FRAME_W, FRAME_H = 14.2, 8.0
+
+READ = 1.5
+"""Pause after a result, so it can be read (a frozen frame: nearly free to render)."""
+CLEAR_TIME = 0.5
+"""How long :meth:`BoardScene.clear` takes to fade the screen out."""
+
+
+class BoardScene(TraceScene):
+    """A :class:`TraceScene` shown as a board: heading, placing, reveal, clear, curtains.
+
+    Subclasses write ``construct()`` as beats; each arrangement is built, placed with
+    :meth:`place`, recorded with :meth:`record`, brought in with :meth:`reveal` and taken
+    away with :meth:`clear`.
+    """
+
+    def setup(self) -> None:
+        super().setup()
+        self.layouts: list[Layout] = []
+        """Every arrangement shown, for the tests' fit and overlap checks."""
+        self.heading: Mobject | None = None
+        self.covers: dict[int, Rectangle] = {}
+        """Covers on screen, by id (see :meth:`cover`)."""
+
+    # -----------------------------------------------------------------------------------
+    # Facts about the trace (read, never computed)
+    # -----------------------------------------------------------------------------------
+
+    @property
+    def L(self) -> int:
+        return len(self.step.layers)
+
+    @property
+    def m(self) -> int:
+        return int(self.step.input.shape[1])
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        return tuple(self.trace.config.sizes)
+
+    @property
+    def has_bias(self) -> bool:
+        return bool(self.trace.config.bias)
+
+    def activation(self, l: int) -> str:
+        return str(self.trace.config.activations[l - 1])
+
+    @property
+    def softmax_output(self) -> bool:
+        return self.activation(self.L) == "softmax"
+
+    @property
+    def softmax_ce(self) -> bool:
+        return self.softmax_output and self.trace.config.loss == "cross_entropy"
+
+    # -----------------------------------------------------------------------------------
+    # Notation helpers
+    # -----------------------------------------------------------------------------------
+
+    @property
+    def output(self) -> equations.Output:
+        """How BP1 reads for this trace's output layer (see :func:`equations.bp1`)."""
+        if self.softmax_ce:
+            return "softmax_ce"
+        return "softmax" if self.softmax_output else "elementwise"
+
+    def sym(self, base: str, l: int | str, t: bool = False) -> str:
+        """``a^{(l)}``, or the batch matrix ``A^{(l)}`` when there are several samples."""
+        return equations.sym(base, l, batch=self.m > 1, t=t)
+
+    def act_color(self, l: int) -> ManimColor:
+        return style.INPUT_COLOR if l == 0 else style.ACTIVATION_COLOR
+
+    def factor(self, quantity: Quantity, l: int, transpose: bool = False) -> Factor:
+        """An operand of a product, in its quantity's colour (``a`` of layer 0 is the input's)."""
+        color = self.act_color(l) if quantity == "a" else _COLORS[quantity]
+        return Factor(quantity, l, color, transpose)
+
+    def matrix(
+        self, name: str, color: ManimColor, tex: str, **kwargs: object
+    ) -> tuple[VGroup, TraceMatrix]:
+        """A trace matrix with its symbol above and its true shape below."""
+        mat = TraceMatrix(self.numbers, name, color, **kwargs)  # type: ignore[arg-type]
+        return labelled(mat, tex), mat
+
+    @staticmethod
+    def shell(group: VGroup, mat: TraceMatrix) -> VGroup:
+        """A labelled matrix without its numbers (they arrive by animation)."""
+        return VGroup(group[0], mat.get_shell(), group[2])
+
+    def op(self, tex: str) -> MathTex:
+        return MathTex(tex, font_size=style.BODY_SIZE + 4, color=style.TEXT_COLOR)
+
+    def tex(
+        self, tex: str, color: ManimColor = style.TEXT_COLOR, size: float = style.BODY_SIZE
+    ) -> MathTex:
+        return MathTex(tex, font_size=size, color=color)
+
+    # -----------------------------------------------------------------------------------
+    # Screen management
+    # -----------------------------------------------------------------------------------
+
+    def set_heading(self, text: str) -> Mobject:
+        """The beat's title, top left; cross-fades from the previous one.
+
+        By curtains (see :meth:`curtain`): a cover fades in over the old title while the new
+        one, above that cover, is uncovered. On screen this is a cross-fade; manim redraws
+        two rectangles and one title per frame instead of morphing every glyph of both
+        (``FadeTransform`` of two titles cost 0.3 s a heading at ``-ql``).
+        """
+        new = Text(text, font_size=style.TITLE_SIZE - 8, color=style.TEXT_COLOR)
+        new.to_corner(UL, buff=0.3)
+        old = self.heading
+        if old is not None and old in self.mobjects:
+            cover = self.curtain(old).set_fill(opacity=0.0)
+            self.add(cover)
+            self.play(cover.animate.set_fill(opacity=1.0), self.reveal(new), run_time=0.6)
+            self.remove(old, cover)
+        else:
+            self.play(self.reveal(new), run_time=0.5)
+        self.heading = new
+        return new
+
+    def place(self, body: Mobject, grow: float = MAX_GROW) -> Mobject:
+        """Fit ``body`` into the frame under the heading and centre it there.
+
+        Small bodies grow (up to ``grow`` times) so they use the frame; large ones shrink.
+        """
+        top = 0.0 if self.heading is None else self.heading.height + 0.5
+        room_w, room_h = FRAME_W - 2 * MARGIN, FRAME_H - 2 * MARGIN - top
+        factor = min(room_w / body.width, room_h / body.height, grow)
+        body.scale(factor)
+        fit_to_frame(body, margin=MARGIN, max_height=room_h)
+        body.move_to(DOWN * top / 2)
+        return body
+
+    def record(self, name: str, parts: Sequence[Mobject]) -> None:
+        """Remember an arrangement so tests can check it fits and nothing overlaps."""
+        beat = self.beats[-1] if self.beats else "?"
+        heading = [self.heading] if self.heading is not None else []
+        self.layouts.append(Layout.of(beat, name, [*heading, *parts]))
+
+    # Fading by curtains: on a plain background, fading a rectangle of the background
+    # colour over a group looks exactly like fading the group, but manim then copies one
+    # rectangle instead of every glyph of every matrix (FadeIn/FadeOut copy their mobject
+    # twice); this halves the cost of a matrix beat.
+
+    def curtain(self, mob: Mobject, pad: float = 0.04) -> Rectangle:
+        """An opaque rectangle of the background colour over ``mob``'s bounding box."""
+        x0, y0, x1, y1 = bounding_box(mob)
+        rect = self.cover(x1 - x0 + 2 * pad, y1 - y0 + 2 * pad, opacity=1.0)
+        return rect.move_to(((x0 + x1) / 2, (y0 + y1) / 2, 0.0))
+
+    def cover(self, width: float, height: float, opacity: float) -> Rectangle:
+        """A rectangle of the background colour whose place in the drawing order is kept
+        (:meth:`play` never lifts it: it must stay over what it covers and under what
+        is shown above it)."""
+        rect = Rectangle(
+            width=width,
+            height=height,
+            fill_color=config.background_color,
+            fill_opacity=opacity,
+            stroke_width=0,
+        )
+        self.covers[id(rect)] = rect
+        return rect
+
+    def reveal(self, *mobs: Mobject, lag_ratio: float = 0.0) -> Animation:
+        """Put ``mobs`` on screen under curtains; the animation returned lifts them."""
+        covers = [self.curtain(m) for m in mobs]
+        self.add(*mobs, *covers)
+        return LaggedStart(*(FadeOut(c) for c in covers), lag_ratio=lag_ratio)
+
+    def clear(  # type: ignore[override]  # manim's clear() removes all, unanimated
+        self, keep: Sequence[Mobject | None] = (), end_of_beat: bool = False
+    ) -> None:
+        """Fade out everything but ``keep`` (one thing at a time on screen).
+
+        At the ``end_of_beat``, the picture first stays up until the beat's narration has
+        been shown (the fade overlaps its last half second), so a narration longer than its
+        beat never runs on over an empty screen. ``None`` in ``keep`` (no heading) is
+        ignored.
+        """
+        keep_ids = {id(m) for k in keep if k is not None for m in k.get_family()}
+        gone = [m for m in self.mobjects if id(m) not in keep_ids]
+        if not gone:
+            return
+        if end_of_beat:
+            self.finish_beats(lead=CLEAR_TIME)
+        cover = self.cover(FRAME_W + 1, FRAME_H + 1, opacity=0.0)
+        self.add(cover)
+        self.bring_to_front(*(m for m in self.mobjects if id(m) in keep_ids))
+        self.play(cover.animate.set_fill(opacity=1.0), run_time=CLEAR_TIME)
+        self.remove(*gone, cover)
+        self.covers.clear()  # nothing is covered any more
+
+    def play(self, *animations: Any, **kwargs: Any) -> None:
+        """:meth:`Scene.play`, with what it animates on screen lifted to the top first.
+
+        Manim redraws, every frame, the first animated mobject *and everything drawn after
+        it*. A highlight fading out or an entry already on screen being transformed made
+        it redraw every matrix and line added since (up to 240 glyphs for 10 animated).
+        Lifting the animated mobjects to the top of the drawing order changes nothing on
+        screen (layouts do not overlap, see :meth:`record`), except for covers, which are
+        never lifted: they must stay between what they hide and what is above them.
+        """
+        on_screen = {id(m) for m in self.get_mobject_family_members()}
+        lift: list[Mobject] = []
+
+        def visit(items: Sequence[Any]) -> None:
+            for item in items:
+                if isinstance(item, AnimationGroup):
+                    visit(item.animations)
+                    continue
+                mob = getattr(item, "mobject", None)
+                if isinstance(mob, Mobject) and id(mob) in on_screen and id(mob) not in self.covers:
+                    lift.append(mob)
+
+        visit(animations)
+        if lift:
+            self.bring_to_front(*lift)
+        super().play(*animations, **kwargs)
+
+    def regroup(self, group: Mobject) -> None:
+        """Swap a group's pieces on screen for the group itself, to move it as one."""
+        family = {id(m) for m in group.get_family()}
+        self.remove(*[m for m in self.mobjects if id(m) in family])
+        self.add(group)
+
+    @property
+    def eta_decimals(self) -> int:
+        """Decimals that write the learning rate exactly (``0.0007``)."""
+        return round_trip_decimals(self.trace.config.learning_rate, 1)
+
+    def eta_tex(self) -> Num:
+        return Num("eta", style.TEXT_COLOR, decimals=self.eta_decimals)
+
+
+_COLORS: dict[str, ManimColor] = {
+    "W": style.WEIGHT_COLOR,
+    "W_next": style.WEIGHT_COLOR,
+    "b": style.BIAS_COLOR,
+    "b_next": style.BIAS_COLOR,
+    "z": style.Z_COLOR,
+    "sigma_prime": style.SIGMA_PRIME_COLOR,
+    "delta": style.DELTA_COLOR,
+    "dW": style.GRADIENT_COLOR,
+    "db": style.GRADIENT_COLOR,
+    "grad_a": style.GRADIENT_COLOR,
+    "y": style.TARGET_COLOR,
+}
