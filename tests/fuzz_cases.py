@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from backprop_core import load_preset, run
-from backprop_core.config import load_config, preset_text
+from backprop_core.config import load_config, parse_config, preset_text
 from backprop_core.errors import BackpropError
 from backprop_core.io import load_trace, save_trace, trace_to_dict
 from backprop_core.trace import LAYER_FIELDS, Trace
@@ -68,20 +68,36 @@ HOSTILE_VALUES: list[Any] = [
 TYPO_KEYS = ["intit", "momentum", "evry", "lerning_rate", "sizez", "seeed", "x_ok", "Steps"]
 
 
+MINI_BATCH = {
+    "name": "mini-batch digits",
+    "network": {
+        "sizes": [64, 3, 10],
+        "activations": ["sigmoid", "softmax"],
+        "loss": "cross_entropy",
+    },
+    "data": {"dataset": "digits", "samples": 40, "test_fraction": 0.25, "seed": 1},
+    "train": {"learning_rate": 0.5, "iterations": 6, "every": 2, "batch_size": 5},
+}
+"""A small version-2 trace (a named data set, mini-batches: each step's ``epoch`` and
+``batch``), so the version-2 fields are fuzzed as well as version 1's."""
+
+
 @cache
-def good_trace() -> Trace:
+def good_trace(mini_batch: bool = False) -> Trace:
+    if mini_batch:
+        return run(parse_config(copy.deepcopy(MINI_BATCH), "fuzz mini-batch"))
     return run(load_preset("delta-demo"))
 
 
 @cache
-def good_doc() -> dict[str, Any]:
-    return trace_to_dict(good_trace())
+def good_doc(mini_batch: bool = False) -> dict[str, Any]:
+    return trace_to_dict(good_trace(mini_batch))
 
 
 @cache
-def good_npz() -> bytes:
+def good_npz(mini_batch: bool = False) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
-        save_trace(good_trace(), Path(tmp) / "t.npz")
+        save_trace(good_trace(mini_batch), Path(tmp) / "t.npz")
         return (Path(tmp) / "t.npz").read_bytes()
 
 
@@ -157,9 +173,10 @@ def mutate_bytes(data: bytes, rng: random.Random) -> bytes:
 
 
 def json_case(rng: random.Random) -> bytes:
+    good = good_doc(rng.random() < 0.3)
     if rng.random() < 0.25:
-        return mutate_bytes(json.dumps(good_doc()).encode(), rng)
-    doc = mutate_doc(good_doc(), rng)
+        return mutate_bytes(json.dumps(good).encode(), rng)
+    doc = mutate_doc(good, rng)
     try:
         return json.dumps(doc).encode("utf-8", "surrogatepass")
     except (ValueError, RecursionError):
@@ -228,7 +245,7 @@ NPZ_ARRAYS: list[Callable[[Any], Any]] = [
 
 
 def npz_case(rng: random.Random) -> bytes:
-    data = good_npz()
+    data = good_npz(rng.random() < 0.3)
     kind = rng.randrange(8)
     if kind == 0:
         return mutate_bytes(data, rng)
@@ -252,7 +269,9 @@ def npz_case(rng: random.Random) -> bytes:
         name = rng.choice(names)
         value = members.pop(name)
         if rng.random() < 0.5:
-            members[rng.choice(["extra.npy", "layer9/W.npy", "x_note.npy", "meta", name])] = value
+            members[
+                rng.choice(["extra.npy", "layer9/W.npy", "x_note.npy", "batch.npy", "meta", name])
+            ] = value
         return _zip(members)
     if kind == 3:  # unsupported compression or the encrypted flag
         method = rng.choice([zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA, zipfile.ZIP_DEFLATED])
