@@ -19,13 +19,14 @@ the command line overrides what the scene file says, which overrides the default
 
 Bad settings raise :class:`BackpropError`; :func:`inputs_or_exit` and
 :func:`fast_or_exit` turn that into one line on standard error and exit status 2 before
-any frame is written.
+any frame is written, through the command's own printer
+(:func:`backprop_core.errors.report`): it raises ``SystemExit``, which manim's rich
+traceback handler never sees as an error, so no traceback panel is drawn.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ from typing import TypeVar
 
 from backprop_anim.style import DEFAULT_DECIMALS, MAX_DECIMALS
 from backprop_core import BackpropError, Trace, load_config, load_preset, load_trace, run
+from backprop_core.errors import report
 from backprop_core.trace import Step
 
 T = TypeVar("T")
@@ -171,8 +173,7 @@ def _or_exit(load: Callable[[], T]) -> T:
     try:
         return load()
     except BackpropError as exc:
-        print(f"backprop: error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+        report(exc)
 
 
 def inputs_or_exit(default_preset: str, settings: SceneSettings | None = None) -> SceneInputs:

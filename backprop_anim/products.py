@@ -140,26 +140,6 @@ def hadamard_order(rows: Sequence[Index], s: int = 0) -> list[Cell]:
     return [(i, s) for i in rows if i is not None]
 
 
-def largest_shown(
-    values: Sequence[Sequence[float]], rows: Sequence[Index], cols: Sequence[Index]
-) -> Cell:
-    """The shown entry ``(i, j)`` of largest magnitude (the first one on ties).
-
-    Used to pick the entry computed in front of the viewer, so that it is not a dull
-    zero (a dead ReLU gives whole rows of zeros).
-    """
-    best: Cell | None = None
-    for i in rows:
-        for j in cols:
-            if i is None or j is None:
-                continue
-            if best is None or abs(values[i][j]) > abs(values[best[0]][best[1]]):
-                best = (i, j)
-    if best is None:
-        raise ValueError("no shown entry")
-    return best
-
-
 def round_trip_decimals(value: float, at_least: int, at_most: int = 8) -> int:
     """Fewest decimals ``≥ at_least`` that write ``value`` exactly (e.g. η = 0.0007)."""
     for d in range(at_least, at_most + 1):

@@ -10,7 +10,6 @@ through the :class:`~backprop_anim.numbers.NumberRegistry`, which records the de
 from __future__ import annotations
 
 import math
-import sys
 
 from manim import Mobject
 
@@ -18,7 +17,7 @@ from backprop_anim.inputs import SceneInputs
 from backprop_anim.layout import Layout
 from backprop_anim.numbers import fmt
 from backprop_anim.scene import TraceScene
-from backprop_core.errors import BackpropError
+from backprop_core.errors import BackpropError, report
 
 
 def trimmed_decimals(value: float, decimals: int) -> int:
@@ -68,9 +67,7 @@ def require(inputs: SceneInputs, ok: bool, field: str, message: str) -> None:
     """
     if ok:
         return
-    error = BackpropError(inputs.source, field, message)
-    print(f"backprop: error: {error}", file=sys.stderr)
-    raise SystemExit(2)
+    report(BackpropError(inputs.source, field, message))
 
 
 class StoryScene(TraceScene):

@@ -6,6 +6,7 @@ standard error and exits with status 2, never with a traceback.
 
 from __future__ import annotations
 
+import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import click
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
@@ -20,10 +22,11 @@ from backprop_cli.render import render_cmd
 from backprop_cli.script import narration_options, prepare_plans, script_cmd
 from backprop_core import __version__
 from backprop_core.config import Config, load_config, load_preset, preset_names, preset_text
-from backprop_core.errors import BackpropError
+from backprop_core.errors import BackpropError, printable, report
 from backprop_core.gradcheck import TOLERANCE, check
 from backprop_core.io import load_trace, open_trace_writer, step_accuracy
-from backprop_core.trace import LAYER_FIELDS, Step, recorded_iterations, run
+from backprop_core.trace import LAYER_FIELDS, Step, count_recorded, run
+from backprop_explain.elide import visible_indices
 
 PROGRESS_THRESHOLD = 2000
 """Runs with at least this many iterations draw a progress bar (on a terminal)."""
@@ -91,7 +94,7 @@ def trace_cmd(preset: str | None, config_path: Path | None, out: Path, every: in
     source = (preset and f"preset {preset}") or str(config_path)
     if every is not None:
         config = replace(config, every=every)
-    recorded = len(recorded_iterations(config.iterations, config.every))
+    recorded = count_recorded(config.iterations, config.every)
     last_loss = [float("nan")]
     # Steps go to the file as they complete (never all in memory): flat memory with --every.
     with open_trace_writer(out, config, recorded) as writer:
@@ -120,25 +123,23 @@ def trace_cmd(preset: str | None, config_path: Path | None, out: Path, every: in
             trace = run(config, source=source, on_record=record)
         writer.finish(trace.losses)
     text = summary(config, float(trace.losses[0]), last_loss[0], recorded, out)
-    console.print(text, highlight=False, soft_wrap=True)
+    console.print(printable(text), highlight=False, soft_wrap=True, markup=False)
 
 
 def matrix_table(title: str, m: np.ndarray, decimals: int, limit: int = 8) -> Table:
-    """A rich table of a matrix, elided to ``limit`` rows and columns with ``…``."""
+    """A rich table of a matrix, elided to ``limit`` rows and columns with ``…`` (the
+    scenes' rule, :func:`~backprop_explain.elide.visible_indices`)."""
     rows, cols = m.shape
     full_title = f"{title}  ({rows}×{cols})"
     table = Table(
         title=full_title, show_header=False, title_justify="left", min_width=len(full_title)
     )
-
-    def pick(n: int) -> list[int | None]:
-        return list(range(n)) if n <= limit else [*range(limit - 2), None, n - 1]
-
-    for _ in pick(cols):
+    shown_cols = visible_indices(cols, limit)
+    for _ in shown_cols:
         table.add_column(justify="right")
-    for i in pick(rows):
+    for i in visible_indices(rows, limit):
         table.add_row(
-            *("…" if i is None or j is None else f"{m[i, j]:.{decimals}f}" for j in pick(cols))
+            *("…" if i is None or j is None else f"{m[i, j]:.{decimals}f}" for j in shown_cols)
         )
     return table
 
@@ -167,7 +168,7 @@ def show_cmd(trace_path: Path, iteration: int | None, decimals: int) -> None:
         raise BackpropError(str(trace_path), "--iteration", str(exc.args[0])) from None
     c = trace.config
     console.print(
-        f"[bold]{c.name}[/] iteration {k}: loss {step.loss:.{decimals}f} → "
+        f"[bold]{escape(printable(c.name))}[/] iteration {k}: loss {step.loss:.{decimals}f} → "
         f"{step.loss_after:.{decimals}f} after the update (η = {c.learning_rate:g})"
     )
     if c.is_classification:
@@ -214,19 +215,24 @@ def presets_cmd(name: str | None) -> None:
     table.add_column("preset")
     table.add_column("description")
     for n in preset_names():
-        table.add_row(n, load_preset(n).description)
+        table.add_row(escape(n), escape(printable(load_preset(n).description)))
     console.print(table)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM as an exception: ``finally`` blocks remove temporary files, as on Ctrl-C."""
+    raise SystemExit(128 + signum)
 
 
 def main() -> None:
     """Entry point: run the CLI, turning user errors into one line and exit status 2."""
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         cli.main(standalone_mode=False)
     except click.UsageError as exc:
         # One line, like every other bad input: click's default repeats the whole usage.
         command = exc.ctx.command_path if exc.ctx is not None else "backprop"
-        click.echo(f"{command}: error: {exc.format_message()} (see `{command} --help`)", err=True)
-        sys.exit(2)
+        report(f"{exc.format_message()} (see `{command} --help`)", program=command)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
@@ -235,8 +241,7 @@ def main() -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except BackpropError as exc:
-        click.echo(f"backprop: error: {exc}", err=True)
-        sys.exit(2)
+        report(exc)
 
 
 # --- handouts and lectures (issue 6) -------------------------------------------------------
@@ -273,8 +278,11 @@ def handout_cmd(
     kind = "exercise sheet" if blank else "worked solution"
     numbers = sum(1 for c in cells(handout) if c.kind == "number")
     console.print(
-        f"Wrote the {kind} of iteration {handout.iteration} ({numbers} numbers) to {out}.",
+        printable(
+            f"Wrote the {kind} of iteration {handout.iteration} ({numbers} numbers) to {out}."
+        ),
         highlight=False,
+        markup=False,
     )
 
 
@@ -326,9 +334,14 @@ def lecture_cmd(
     import backprop_lecture as lec
 
     lecture = lec.load_lecture(lecture_file, allow_outside_scenes=allow_outside_scenes)
+    lec.check_output(out)
     plans = prepare_plans(lecture.parts, voice, script, out / ".cache")
     for name in lecture.skipped:
-        err_console.print(f"note: scene {name!r} does not exist yet; left out", highlight=False)
+        err_console.print(
+            printable(f"note: scene {name!r} does not exist yet; left out"),
+            highlight=False,
+            markup=False,
+        )
     with lec.ProgressBoard(lecture, err_console) as board:
         result = lec.build_lecture(
             lecture, out, quality, jobs, on_event=board.event, force=force, plans=plans

@@ -25,12 +25,57 @@ from backprop_core.datasets import (
     digits,
     generate,
 )
-from backprop_core.errors import BackpropError
+from backprop_core.errors import BackpropError, did_you_mean
+from backprop_core.files import read_limited
+from backprop_core.limits import (
+    MAX_CONFIG_BYTES,
+    MAX_INT,
+    MAX_ITERATIONS,
+    MAX_SAMPLES,
+    MAX_SEED,
+    data_problem,
+    size_problem,
+)
 from backprop_core.losses import LOSSES
 
 Array = NDArray[np.float64]
 
 PRESET_PACKAGE = "backprop_core.presets"
+
+KEYS: dict[str, dict[str, str]] = {
+    "": {
+        "name": "text",
+        "description": "text",
+        "network": "table",
+        "init": "table",
+        "data": "table",
+        "train": "table",
+    },
+    "network": {"sizes": "list", "activations": "text or list", "loss": "text", "bias": "boolean"},
+    "init": {"seed": "whole number", "weights": "list", "biases": "list"},
+    "data": {
+        "x": "list",
+        "y": "list",
+        "generator": "text",
+        "samples": "whole number",
+        "noise": "number",
+        "seed": "whole number",
+        "dataset": "text",
+        "test_fraction": "number",
+    },
+    "train": {
+        "learning_rate": "number",
+        "iterations": "whole number",
+        "every": "whole number",
+        "batch_size": "whole number",
+        "shuffle_seed": "whole number",
+    },
+}
+"""Every key a config may hold, per section (``""`` is the top level), with its type: the
+one table the strict schema checks against. An unknown key is an error that suggests the
+nearest valid one, so a typo (``[intit]``, ``evry``) never silently does nothing."""
+
+REQUIRED_SECTIONS = ("network", "data", "train")
 
 # The keys of named data sets and of mini-batches, and their defaults. A config without
 # them is full-batch gradient descent on explicit or generated data (trace version 1).
@@ -184,16 +229,17 @@ def load_config(path: str | Path) -> Config:
     """Read and validate a TOML config file."""
     path = Path(path)
     source = str(path)
+    raw = read_limited(path, MAX_CONFIG_BYTES, "config")
     try:
-        text = path.read_text("utf-8")
-    except FileNotFoundError:
-        raise BackpropError(source, None, "file not found; check the path") from None
-    except (OSError, UnicodeDecodeError) as exc:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise BackpropError(source, None, f"cannot read the file ({exc})") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise BackpropError(source, None, f"not valid TOML ({exc}); fix the syntax") from None
+    except RecursionError:
+        raise BackpropError(source, None, "not valid TOML (nested too deeply)") from None
     return parse_config(data, source=source, default_name=path.stem)
 
 
@@ -224,16 +270,48 @@ class _Reader:
             return default
         return section[key]
 
-    def integer(self, section: dict[str, Any], sname: str, key: str, default: Any = ...) -> int:
+    def keys(self, section: dict[str, Any], sname: str) -> None:
+        """Refuse keys not in :data:`KEYS` and values of the wrong type, exactly."""
+        valid = KEYS[sname]
+        for key, value in section.items():
+            field = f"{sname}.{key}" if sname else str(key)
+            if key not in valid:
+                hint = did_you_mean(str(key), valid)
+                what = "section" if not sname and isinstance(value, dict) else "key"
+                where = f"[{key}]" if what == "section" else field
+                raise self.fail(_short(where), f"unknown {what}; {hint}valid: {', '.join(valid)}")
+            kind = valid[key]
+            if kind in _GENERIC and not _is_kind(value, kind):
+                raise self.fail(field, f"must be {_GENERIC[kind]}, got {_short(repr(value))}")
+
+    def integer(
+        self,
+        section: dict[str, Any],
+        sname: str,
+        key: str,
+        default: Any = ...,
+        low: int | None = None,
+        high: int = MAX_INT,
+        why: str = "",
+    ) -> int:
         value = self.get(section, sname, key, default)
+        field = f"{sname}.{key}"
         if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(f"{sname}.{key}", f"must be a whole number, got {value!r}")
+            raise self.fail(field, f"must be a whole number, got {_short(repr(value))}")
+        if low is not None and value < low:
+            raise self.fail(field, f"must be at least {low}{why}, got {_short(repr(value))}")
+        if value > high:
+            raise self.fail(field, f"must be at most {high}{why}, got {_short(repr(value))}")
+        if value < -MAX_INT:
+            raise self.fail(field, f"is too large, got {_short(repr(value))}")
         return value
 
     def number(self, section: dict[str, Any], sname: str, key: str, default: Any = ...) -> float:
         value = self.get(section, sname, key, default)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.fail(f"{sname}.{key}", f"must be a number, got {value!r}")
+            raise self.fail(f"{sname}.{key}", f"must be a number, got {_short(repr(value))}")
+        if isinstance(value, int) and abs(value) > MAX_INT:
+            raise self.fail(f"{sname}.{key}", f"is too large, got {_short(repr(value))}")
         if not math.isfinite(value):
             raise self.fail(f"{sname}.{key}", f"must be finite, got {value!r}")
         return float(value)
@@ -246,11 +324,40 @@ class _Reader:
             raise self.fail(field, "rows must be non-empty and of equal length")
         for row in value:
             for v in row:
-                if isinstance(v, bool) or not isinstance(v, (int, float)):
-                    raise self.fail(field, f"must contain only numbers, got {v!r}")
+                if type(v) is not float and type(v) is not int:
+                    raise self.fail(field, f"must contain only numbers, got {_short(repr(v))}")
+                if type(v) is int and abs(v) > MAX_INT:
+                    raise self.fail(field, f"numbers must be below 2^63, got {_short(repr(v))}")
                 if not math.isfinite(v):
                     raise self.fail(field, f"must contain only finite numbers, got {v!r}")
         return np.array(value, dtype=np.float64)
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """``text`` cut to ``limit`` characters, so a 10 MB value makes a one-line message."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_GENERIC = {"whole number": "a whole number", "number": "a number", "boolean": "true or false"}
+"""Kinds checked for every key at once; text, lists and tables are checked by their readers
+(which know the valid choices and shapes, and say them)."""
+
+
+def _is_kind(value: Any, kind: str) -> bool:
+    """Whether ``value`` has the exact type ``kind`` names (a bool is not a number)."""
+    if kind == "whole number":
+        return type(value) is int
+    if kind == "number":
+        return type(value) in (int, float)
+    if kind == "boolean":
+        return type(value) is bool
+    if kind == "text":
+        return isinstance(value, str)
+    if kind == "table":
+        return isinstance(value, dict)
+    if kind == "list":
+        return isinstance(value, list)
+    return isinstance(value, (str, list))  # "text or list"
 
 
 def parse_config(data: dict[str, Any], source: str, default_name: str = "") -> Config:
@@ -260,21 +367,32 @@ def parse_config(data: dict[str, Any], source: str, default_name: str = "") -> C
     ``W ~ N(0, 1/n_in)`` and ``b ~ N(0, 1)``, as Nielsen's ``network2`` does.
     """
     r = _Reader(data, source)
+    if not isinstance(data, dict):
+        raise r.fail("config", "must be a table")
+    for section in REQUIRED_SECTIONS:
+        if section not in data:
+            raise r.fail(f"[{section}]", "missing section; add it (see `backprop presets`)")
     net = r.table("network")
     init = r.table("init", required=False)
     dat = r.table("data")
     train = r.table("train")
+    r.keys(data, "")
+    for sname, table in (("network", net), ("init", init), ("data", dat), ("train", train)):
+        r.keys(table, sname)
 
     sizes_raw = r.get(net, "network", "sizes")
     if (
         not isinstance(sizes_raw, list)
         or len(sizes_raw) < 2
-        or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in sizes_raw)
+        or not all(type(s) is int and s > 0 for s in sizes_raw)
     ):
         raise r.fail(
             "network.sizes", "must list at least two positive whole numbers, input size first"
         )
     sizes = tuple(sizes_raw)
+    problem = size_problem(sizes) if len(sizes) <= 64 and max(sizes) <= MAX_INT else "is too big"
+    if problem:
+        raise r.fail("network.sizes", f"{problem} (see docs/trace-format.md, Limits)")
     L = len(sizes) - 1
 
     acts_raw = r.get(net, "network", "activations")
@@ -312,11 +430,10 @@ def parse_config(data: dict[str, Any], source: str, default_name: str = "") -> C
     if not isinstance(bias, bool):
         raise r.fail("network.bias", f"must be true or false, got {bias!r}")
 
-    seed = r.integer(init, "init", "seed", 0)
-    rng = np.random.default_rng(seed)
-    weights = _weights(r, init, sizes, rng)
-    biases = _biases(r, init, sizes, bias, rng)
+    seed = r.integer(init, "init", "seed", 0, low=0, high=MAX_SEED, why=" (a seed is ≥ 0)")
 
+    # The data (its size bounded first) before any weight is drawn: nothing of a size the
+    # limits refuse is ever allocated. The data's own seed keeps both draws independent.
     spec: DatasetSpec | None = None
     x_test = y_test = None
     if "dataset" in dat:
@@ -325,17 +442,26 @@ def parse_config(data: dict[str, Any], source: str, default_name: str = "") -> C
         x, y, x_test, y_test = split.x, split.y, split.x_test, split.y_test
     else:
         x, y = _data(r, dat, sizes, activations[-1], loss)
+    problem = data_problem(sizes, x.shape[1])
+    if problem:
+        raise r.fail("data", f"{problem} (see docs/trace-format.md, Limits)")
 
     learning_rate = r.number(train, "train", "learning_rate")
     if learning_rate <= 0:
         raise r.fail("train.learning_rate", f"must be positive, got {learning_rate!r}")
-    iterations = r.integer(train, "train", "iterations")
+    iterations = r.integer(
+        train, "train", "iterations", high=MAX_ITERATIONS, why=" (see docs/trace-format.md, Limits)"
+    )
     if iterations <= 0:
         raise r.fail("train.iterations", f"must be a positive whole number, got {iterations}")
     every = r.integer(train, "train", "every", 1)
     if every <= 0:
         raise r.fail("train.every", f"must be a positive whole number, got {every}")
     batch_size, shuffle_seed = _batching(r, train, x.shape[1])
+
+    rng = np.random.default_rng(seed)
+    weights = _weights(r, init, sizes, rng)
+    biases = _biases(r, init, sizes, bias, rng)
 
     name = data.get("name", default_name)
     description = data.get("description", "")
@@ -376,7 +502,16 @@ def _batching(r: _Reader, train: dict[str, Any], m: int) -> tuple[int | None, in
             "train.batch_size",
             f"must be between 1 and the number of training samples ({m}), got {batch_size}",
         )
-    return batch_size, r.integer(train, "train", "shuffle_seed", BATCH_DEFAULTS["shuffle_seed"])
+    shuffle_seed = r.integer(
+        train,
+        "train",
+        "shuffle_seed",
+        BATCH_DEFAULTS["shuffle_seed"],
+        low=0,
+        high=MAX_SEED,
+        why=" (a seed is ≥ 0)",
+    )
+    return batch_size, shuffle_seed
 
 
 def _dataset_spec(r: _Reader, dat: dict[str, Any], sizes: tuple[int, ...]) -> DatasetSpec:
@@ -395,7 +530,9 @@ def _dataset_spec(r: _Reader, dat: dict[str, Any], sizes: tuple[int, ...]) -> Da
     test_fraction = r.number(dat, "data", "test_fraction", DATASET_DEFAULTS["test_fraction"])
     if not 0 <= test_fraction < 1 or math.floor(test_fraction * samples) >= samples:
         raise r.fail("data.test_fraction", f"must be at least 0 and below 1, got {test_fraction!r}")
-    seed = r.integer(dat, "data", "seed", DATASET_DEFAULTS["seed"])
+    seed = r.integer(
+        dat, "data", "seed", DATASET_DEFAULTS["seed"], low=0, high=MAX_SEED, why=" (a seed is ≥ 0)"
+    )
     if sizes[0] != DIGITS_PIXELS or sizes[-1] != DIGITS_CLASSES:
         raise r.fail(
             "network.sizes",
@@ -457,6 +594,8 @@ def _biases(
 def _data(
     r: _Reader, dat: dict[str, Any], sizes: tuple[int, ...], output: str, loss: str
 ) -> tuple[Array, Array]:
+    if "test_fraction" in dat:
+        raise r.fail("data.test_fraction", "only splits a named data set; add data.dataset")
     if "generator" in dat:
         gen = dat["generator"]
         if not isinstance(gen, str) or gen not in GENERATORS:
@@ -464,15 +603,18 @@ def _data(
                 "data.generator",
                 f"unknown generator {gen!r}; choose one of {', '.join(GENERATORS)}",
             )
-        samples = r.integer(dat, "data", "samples", 100)
+        samples = r.integer(
+            dat, "data", "samples", 100, high=MAX_SAMPLES, why=" (see docs/trace-format.md, Limits)"
+        )
         if samples <= 0:
             raise r.fail("data.samples", f"must be positive, got {samples}")
         noise = r.number(dat, "data", "noise", 0.1)
-        seed = r.integer(dat, "data", "seed", 0)
-        x, y = generate(gen, samples, noise, seed)
+        if noise < 0:
+            raise r.fail("data.noise", f"must be at least 0, got {noise!r}")
+        seed = r.integer(dat, "data", "seed", 0, low=0, high=MAX_SEED, why=" (a seed is ≥ 0)")
         if sizes[0] != 2 or sizes[-1] != 1:
             raise r.fail("network.sizes", f"data.generator {gen!r} needs 2 inputs and 1 output")
-        return x, y
+        return generate(gen, samples, noise, seed)
     x = r.matrix(r.get(dat, "data", "x"), "data.x").T.copy()
     y = r.matrix(r.get(dat, "data", "y"), "data.y").T.copy()
     if x.shape[0] != sizes[0]:

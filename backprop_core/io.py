@@ -1,10 +1,11 @@
 """Saving and loading traces: ``.json`` (public format), ``.npz`` (compact), ``.csv`` (summary).
 
 The JSON layout is documented in ``docs/trace-format.md``; its top-level names are fixed
-because other tools read them. Every file is written atomically (a temporary file in the
-same folder, then a rename), so a failure never leaves a partial file or clobbers a good
-one. Loading validates everything and raises :class:`BackpropError` naming the file and
-the field at fault.
+because other tools read them. Every file is written atomically through
+:mod:`backprop_core.files` (a locked temporary file beside the output, then a rename), so
+a failure never leaves a partial file or clobbers a good one. Loading validates
+everything against a strict schema and the documented limits (:mod:`backprop_core.limits`)
+before it allocates, and raises :class:`BackpropError` naming the file and the field.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ import csv
 import io
 import json
 import math
-import os
 import shutil
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -27,7 +28,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backprop_core.config import Config, parse_config
-from backprop_core.errors import BackpropError
+from backprop_core.errors import BackpropError, did_you_mean
+from backprop_core.files import TEMP_MARK, atomic_file, read_limited, write_atomically
+from backprop_core.limits import (
+    MAX_INT,
+    MAX_JSON_BYTES,
+    MAX_META_BYTES,
+    MAX_TRACE_BYTES,
+    step_values,
+)
 from backprop_core.network import accuracy
 from backprop_core.trace import (
     FORMAT,
@@ -44,59 +53,6 @@ Array = NDArray[np.float64]
 
 SUFFIXES = (".json", ".npz", ".csv")
 LOADABLE = (".json", ".npz")
-
-
-def write_atomically(path: str | Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Call ``write`` on a temporary file beside ``path``, then rename it over ``path``."""
-    with atomic_file(path) as f:
-        write(f)
-
-
-@contextmanager
-def atomic_file(path: str | Path) -> Iterator[IO[bytes]]:
-    """A temporary file beside ``path``, renamed over ``path`` only if the block succeeds.
-
-    Any exception inside the block (a failed write, a training run that diverges, an
-    interrupt) removes the temporary file and leaves an existing ``path`` untouched; an
-    ``OSError`` becomes a one-line :class:`BackpropError`. The yielded file's ``name`` is
-    the temporary path, so writers can put scratch files in the same folder.
-    """
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise BackpropError(str(path), None, f"folder {str(directory)!r} does not exist; create it")
-    if path.is_dir():
-        raise BackpropError(str(path), None, "is a folder; give a file name such as trace.json")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise BackpropError(str(path), None, f"cannot write here ({exc.strerror})") from None
-    os.close(fd)
-    try:
-        # Reopened by name so that ``f.name`` is the temporary path; closed before the rename.
-        f = open(tmp, "wb")
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise BackpropError(str(path), None, f"cannot write here ({exc.strerror})") from None
-    try:
-        with f:
-            yield f
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise BackpropError(
-            str(path), None, f"cannot write ({exc.strerror}); nothing was written"
-        ) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -197,11 +153,53 @@ class JsonTraceWriter(_Counting):
     def add(self, step: Step) -> None:
         if self._next():
             self.f.write(b",")
-        self.f.write(_dumps(_step_to_dict(step)))
+        for chunk in _step_chunks(step):
+            self.f.write(chunk)
 
     def finish(self, losses: Array) -> None:
         self._finish(losses)
-        self.f.write(b'],"losses":' + _dumps(losses.tolist()) + b"}\n")
+        # The same bytes as ``_dumps(losses.tolist())``, a chunk of floats at a time.
+        self.f.write(b'],"losses":[')
+        for start in range(0, len(losses), self.CHUNK):
+            if start:
+                self.f.write(b",")
+            self.f.write(_dumps(losses[start : start + self.CHUNK].tolist())[1:-1])
+        self.f.write(b"]}\n")
+
+    CHUNK = 1 << 16
+
+
+def _array_chunks(a: Array) -> Iterator[bytes]:
+    """``_dumps(a.tolist())`` a row at a time: the same bytes, one row's list in memory."""
+    if a.ndim < 2:
+        yield _dumps(a.tolist())
+        return
+    yield b"["
+    for i, row in enumerate(a):
+        if i:
+            yield b","
+        yield from _array_chunks(row)
+    yield b"]"
+
+
+def _step_chunks(s: Step) -> Iterator[bytes]:
+    """``_dumps(_step_to_dict(s))`` in pieces, so writing a step of a wide network never
+    holds the whole step as Python lists (a float in a list costs 32 bytes, not 8)."""
+    yield b'{"iteration":' + _dumps(s.iteration)
+    if s.batch is not None:
+        yield b',"epoch":' + _dumps(s.epoch) + b',"batch":' + _dumps(s.batch.tolist())
+    yield b',"loss":' + _dumps(s.loss) + b',"loss_after":' + _dumps(s.loss_after)
+    for key in ("input", "target", "grad_a"):
+        yield b',"' + key.encode() + b'":'
+        yield from _array_chunks(getattr(s, key))
+    yield b',"layers":['
+    for l, r in enumerate(s.layers):
+        yield b",{" if l else b"{"
+        for j, f in enumerate(LAYER_FIELDS):
+            yield (b',"' if j else b'"') + f.encode() + b'":'
+            yield from _array_chunks(getattr(r, f))
+        yield b"}"
+    yield b"]}"
 
 
 def _stacked_keys(config: Config) -> dict[str, tuple[int, ...]]:
@@ -250,11 +248,15 @@ class NpzTraceWriter(_Counting):
         super().__init__(config, n_steps)
         self.f = f
         self.meta = json.dumps(_header(config, package_version))
-        self.iterations: list[int] = []
-        self.loss: list[float] = []
-        self.loss_after: list[float] = []
-        self.epochs: list[int] = []
-        self.dir = Path(tempfile.mkdtemp(prefix=".npz-parts.", dir=scratch))
+        self.iterations = np.zeros(n_steps, dtype=np.int64)
+        self.loss = np.zeros(n_steps)
+        self.loss_after = np.zeros(n_steps)
+        self.epochs = np.zeros(n_steps, dtype=np.int64)
+        # Named after the output's temporary file, so a killed run's folder is found and
+        # removed by the next write of that output (backprop_core.files.clean_stale).
+        name = getattr(f, "name", None)
+        prefix = f"{Path(name).name}." if isinstance(name, str) else f".npz-parts{TEMP_MARK}."
+        self.dir = Path(tempfile.mkdtemp(prefix=prefix, dir=scratch))
         self.shapes = _stacked_keys(config)
         self.files: dict[str, IO[bytes]] = {}
         try:
@@ -272,13 +274,13 @@ class NpzTraceWriter(_Counting):
             raise
 
     def add(self, step: Step) -> None:
-        self._next()
-        self.iterations.append(step.iteration)
-        self.loss.append(step.loss)
-        self.loss_after.append(step.loss_after)
+        i = self._next()
+        self.iterations[i] = step.iteration
+        self.loss[i] = step.loss
+        self.loss_after[i] = step.loss_after
         rows: dict[str, Any] = {"input": step.input, "target": step.target, "grad_a": step.grad_a}
         if step.epoch is not None:
-            self.epochs.append(step.epoch)
+            self.epochs[i] = step.epoch
             rows["batch"] = step.batch
         for i, layer in enumerate(step.layers):
             for f in LAYER_FIELDS:
@@ -293,12 +295,12 @@ class NpzTraceWriter(_Counting):
         self._finish(losses)
         small: dict[str, Any] = {
             "losses": np.asarray(losses, dtype=np.float64),
-            "iteration": np.array(self.iterations, dtype=np.int64),
-            "loss": np.array(self.loss, dtype=np.float64),
-            "loss_after": np.array(self.loss_after, dtype=np.float64),
+            "iteration": self.iterations,
+            "loss": self.loss,
+            "loss_after": self.loss_after,
         }
         if self.config.batch_size is not None:
-            small["epoch"] = np.array(self.epochs, dtype=np.int64)
+            small["epoch"] = self.epochs
         with zipfile.ZipFile(self.f, mode="w", compression=zipfile.ZIP_STORED) as archive:
             with archive.open("meta.npy", "w", force_zip64=True) as entry:
                 self._write_meta(entry)
@@ -434,6 +436,33 @@ def _check_suffix(path: Path) -> str:
     return suffix
 
 
+JSON_BYTES_PER_NUMBER = 26
+"""A float64 written by ``repr`` with its comma and its share of brackets: at most 26
+bytes (``-1.2345678901234567e-308,``), so the estimate never falls short of the file."""
+
+
+def check_writable(path: Path, config: Config, n_steps: int) -> None:
+    """Refuse, before training, a trace the readers would refuse for its size.
+
+    ``.npz``: its recorded steps against :data:`MAX_TRACE_BYTES`; ``.json``: its estimated
+    size (:data:`JSON_BYTES_PER_NUMBER` per number) against :data:`MAX_JSON_BYTES`.
+    """
+    c = _Checker(str(path))
+    suffix = path.suffix.lower()
+    if suffix in LOADABLE:
+        _check_memory(c, config, n_steps)
+    if suffix == ".json":
+        numbers = n_steps * step_values(config.sizes, config.m) + config.iterations
+        estimate = numbers * JSON_BYTES_PER_NUMBER
+        if estimate > MAX_JSON_BYTES:
+            raise c.fail(
+                None,
+                f"this trace would be about {estimate >> 20} MiB of JSON; the limit is "
+                f"{MAX_JSON_BYTES >> 20} MiB (see docs/trace-format.md, Limits): write .npz "
+                "or record fewer steps with --every",
+            )
+
+
 @contextmanager
 def open_trace_writer(
     path: str | Path, config: Config, n_steps: int, package_version: str = __version__
@@ -441,7 +470,7 @@ def open_trace_writer(
     """Stream a trace into ``path`` (format by suffix), atomically.
 
     ``config`` is the trace's config (its ``every`` as recorded) and ``n_steps`` the
-    number of steps that will be added (``len(recorded_iterations(...))``). Call
+    number of steps that will be added (``count_recorded(...)``). Call
     ``add(step)`` per completed step and ``finish(losses)`` at the end, inside the
     block. The file appears only when the block ends after ``finish``; an exception (or a
     block that never calls ``finish``) leaves nothing behind and keeps an existing file.
@@ -454,6 +483,7 @@ def open_trace_writer(
     """
     path = Path(path)
     suffix = _check_suffix(path)
+    check_writable(path, config, n_steps)
     with atomic_file(path) as f:
         writer = _make_writer(suffix, f, config, n_steps, package_version)
         try:
@@ -492,11 +522,45 @@ def save_trace(trace: Trace, path: str | Path) -> None:
     """
     path = Path(path)
     suffix = _check_suffix(path)
+    check_writable(path, trace.config, len(trace.steps))
     writer = WRITERS[suffix]
     write_atomically(path, lambda f: writer(trace, f))
 
 
 # --- reading -------------------------------------------------------------------------------
+
+TOP_KEYS = ("format", "version", "package_version", "seed", "config", "steps", "losses")
+"""Every top-level key of a trace document (and, but for the last two, of ``.npz`` meta)."""
+
+STEP_KEYS = ("iteration", "loss", "loss_after", "input", "target", "grad_a", "layers")
+"""Every key of one step."""
+BATCH_STEP_KEYS = (*STEP_KEYS[:1], "epoch", "batch", *STEP_KEYS[1:])
+"""Every key of one step of a mini-batch trace (``train.batch_size``, version 2)."""
+
+
+def _unknown(c: _Checker, keys: Any, valid: tuple[str, ...], where: str) -> None:
+    """Refuse a key not in ``valid``, suggesting the nearest valid one."""
+    for key in keys:
+        if key not in valid and not str(key).startswith("x_"):
+            hint = did_you_mean(str(key), valid)
+            field = f"{where}.{key}" if where else str(key)
+            raise c.fail(_short(field), f"unknown key; {hint}valid: {', '.join(valid)}")
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _numbers_only(value: Any) -> bool:
+    """Whether nested lists hold only ints and floats (a bool or ``"1.5"`` is no number)."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if type(v) is list:
+            stack.extend(v)
+        elif type(v) is not float and (type(v) is not int or abs(v) > MAX_INT):
+            return False
+    return True
 
 
 class _Checker:
@@ -505,16 +569,25 @@ class _Checker:
     def __init__(self, source: str) -> None:
         self.source = source
 
-    def fail(self, field: str, message: str) -> BackpropError:
+    def fail(self, field: str | None, message: str) -> BackpropError:
         return BackpropError(self.source, field, message)
 
     def array(self, value: Any, field: str, shape: tuple[int, ...]) -> Array:
-        try:
-            arr = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise self.fail(
-                field, "must be a matrix of numbers (nested lists, rows first)"
-            ) from None
+        if isinstance(value, np.ndarray):
+            if value.dtype != np.float64:
+                raise self.fail(field, f"must be float64, got {value.dtype}; re-export the trace")
+            arr = value
+        else:
+            if not _numbers_only(value):
+                raise self.fail(
+                    field, "must be a matrix of numbers (nested lists, rows first)"
+                ) from None
+            try:
+                arr = np.asarray(value, dtype=np.float64)
+            except (TypeError, ValueError, OverflowError):
+                raise self.fail(
+                    field, "must be a matrix of numbers (nested lists, rows first)"
+                ) from None
         if arr.shape != shape:
             want = "×".join(map(str, shape))
             got = "×".join(map(str, arr.shape)) or "a scalar"
@@ -525,26 +598,32 @@ class _Checker:
 
     def number(self, value: Any, field: str) -> float:
         if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
+            type(value) not in (int, float)
+            or (type(value) is int and abs(value) > MAX_INT)
             or not math.isfinite(value)
         ):
-            raise self.fail(field, f"must be a finite number, got {value!r}")
+            raise self.fail(field, f"must be a finite number, got {_short(repr(value))}")
         return float(value)
 
     def header(self, doc: Any) -> Config:
         if not isinstance(doc, dict):
             raise self.fail("format", "not a backprop trace (expected a JSON object)")
         if doc.get("format") != FORMAT:
-            raise self.fail("format", f"is {doc.get('format')!r}, expected {FORMAT!r}")
+            raise self.fail("format", f"is {_short(repr(doc.get('format')))}, expected {FORMAT!r}")
         version = doc.get("version")
-        if isinstance(version, bool) or version not in VERSIONS:
+        if type(version) is not int or version not in VERSIONS:
             known = " and ".join(map(str, VERSIONS))
             raise self.fail(
                 "version",
-                f"is {version!r}; this backprop-anim reads versions {known}: "
+                f"is {_short(repr(version))}; this backprop-anim reads versions {known}: "
                 "re-export the trace with this version",
             )
+        _unknown(self, doc, TOP_KEYS, "")
+        if not isinstance(doc.get("package_version", ""), str):
+            raise self.fail("package_version", "must be text")
+        seed = doc.get("seed", 0)
+        if type(seed) is not int or not 0 <= seed <= MAX_INT:
+            raise self.fail("seed", f"must be a whole number ≥ 0, got {_short(repr(seed))}")
         if not isinstance(doc.get("config"), dict):
             raise self.fail("config", "missing or not an object")
         try:
@@ -562,14 +641,18 @@ class _Checker:
     def batch(self, s: dict[str, Any], where: str, config: Config) -> tuple[int, Any]:
         """A mini-batch step's ``epoch`` and ``batch`` (indices into ``config.x``'s columns)."""
         epoch = s.get("epoch")
-        if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 1:
-            raise self.fail(f"{where}.epoch", f"must be a whole number ≥ 1, got {epoch!r}")
+        if type(epoch) is not int or not 1 <= epoch <= config.iterations:
+            raise self.fail(
+                f"{where}.epoch",
+                f"must be a whole number from 1 to {config.iterations} (train.iterations), "
+                f"got {_short(repr(epoch))}",
+            )
         raw = s.get("batch")
         n = config.x.shape[1]
         if (
-            not isinstance(raw, list)
+            type(raw) is not list
             or len(raw) != config.m
-            or not all(isinstance(i, int) and not isinstance(i, bool) and 0 <= i < n for i in raw)
+            or not all(type(i) is int and 0 <= i < n for i in raw)
             or len(set(raw)) != len(raw)
         ):
             raise self.fail(
@@ -596,6 +679,18 @@ def shapes(config: Config, m: int) -> dict[str, list[tuple[int, ...]]]:
     return out
 
 
+def _check_memory(c: _Checker, config: Config, n_steps: int) -> None:
+    """Refuse a trace whose recorded steps would exceed :data:`MAX_TRACE_BYTES`."""
+    need = 8 * n_steps * step_values(config.sizes, config.m)
+    if need > MAX_TRACE_BYTES:
+        raise c.fail(
+            "steps",
+            f"{n_steps} recorded steps need {need >> 20} MiB; at most "
+            f"{MAX_TRACE_BYTES >> 20} MiB are allowed (see docs/trace-format.md, Limits): "
+            "record fewer with --every",
+        )
+
+
 def trace_from_dict(doc: Any, source: str) -> Trace:
     """Validate a JSON document and build the :class:`Trace` it describes."""
     c = _Checker(source)
@@ -605,14 +700,22 @@ def trace_from_dict(doc: Any, source: str) -> Trace:
     raw_steps = doc.get("steps")
     if not isinstance(raw_steps, list) or not raw_steps:
         raise c.fail("steps", "missing or empty; a trace records at least one iteration")
+    if len(raw_steps) > config.iterations:
+        raise c.fail("steps", f"has {len(raw_steps)} steps for {config.iterations} iterations")
+    _check_memory(c, config, len(raw_steps))
+    step_keys = STEP_KEYS if config.batch_size is None else BATCH_STEP_KEYS
     steps = []
     for i, s in enumerate(raw_steps):
         where = f"steps[{i}]"
         if not isinstance(s, dict):
             raise c.fail(where, "must be an object")
+        _unknown(c, s, step_keys, where)
         it = s.get("iteration")
-        if isinstance(it, bool) or not isinstance(it, int) or it < 1:
-            raise c.fail(f"{where}.iteration", f"must be a whole number ≥ 1, got {it!r}")
+        if type(it) is not int or not 1 <= it <= config.iterations:
+            raise c.fail(
+                f"{where}.iteration",
+                f"must be a whole number from 1 to {config.iterations}, got {_short(repr(it))}",
+            )
         layers_raw = s.get("layers")
         if not isinstance(layers_raw, list) or len(layers_raw) != config.num_layers:
             raise c.fail(f"{where}.layers", f"must list {config.num_layers} layers")
@@ -620,6 +723,7 @@ def trace_from_dict(doc: Any, source: str) -> Trace:
         for l, layer in enumerate(layers_raw):
             if not isinstance(layer, dict):
                 raise c.fail(f"{where}.layers[{l}]", "must be an object")
+            _unknown(c, layer, LAYER_FIELDS, f"{where}.layers[{l}]")
             values = {}
             for f in LAYER_FIELDS:
                 if f not in layer:
@@ -653,7 +757,9 @@ def trace_from_dict(doc: Any, source: str) -> Trace:
     if iterations != sorted(set(iterations)):
         raise c.fail("steps", "iterations must be increasing and distinct")
     losses = doc.get("losses")
-    if not isinstance(losses, list) or len(losses) != config.iterations:
+    if isinstance(losses, list) and len(losses) != config.iterations:
+        raise c.fail("losses", f"must list the loss of all {config.iterations} iterations")
+    if not isinstance(losses, (list, np.ndarray)):
         raise c.fail("losses", f"must list the loss of all {config.iterations} iterations")
     losses_arr = c.array(losses, "losses", (config.iterations,))
     return Trace(
@@ -664,42 +770,217 @@ def trace_from_dict(doc: Any, source: str) -> Trace:
     )
 
 
-def _npz_to_dict(arrays: Any, source: str) -> dict[str, Any]:
-    """Rebuild the JSON document layout from the stacked arrays of an ``.npz`` file."""
-    c = _Checker(source)
-    if "meta" not in arrays.files:
-        raise c.fail("meta", "missing; not a backprop trace")
+_NPZ_SMALL = ("losses", "iteration", "loss", "loss_after")
+_NPZ_STACKED = ("input", "target", "grad_a")
+_NPZ_BATCHES = ("epoch", "batch")
+"""The members of a mini-batch trace only: each step's epoch and its batch's indices."""
+_ZIP_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
+
+
+class _NpzReader:
+    """The members of an ``.npz`` trace, each checked from its ``.npy`` header (dtype,
+    shape, size) before a byte of its data is inflated, against a total budget.
+
+    ``np.load`` would inflate whatever a member declares (a 2.6 MB zip bomb declares
+    gigabytes); here a member is read only once its shape is the one the config
+    implies, and never more bytes than that shape holds.
+    """
+
+    def __init__(self, archive: zipfile.ZipFile, source: str) -> None:
+        self.c = _Checker(source)
+        self.archive = archive
+        self.budget = MAX_TRACE_BYTES
+        self.members: dict[str, zipfile.ZipInfo] = {}
+        for info in archive.infolist():
+            name = info.filename
+            if info.flag_bits & 0x1:
+                raise self.c.fail(name, "is encrypted; a trace's members must be plain")
+            if info.compress_type not in _ZIP_METHODS:
+                raise self.c.fail(
+                    name,
+                    f"uses compression method {info.compress_type}; only stored and deflate "
+                    "members are read: re-export the trace",
+                )
+            if not name.endswith(".npy") or name[:-4] in self.members:
+                raise self.c.fail(_short(name), "unexpected member; not a backprop trace")
+            self.members[name[:-4]] = info
+
+    def check_names(self, num_layers: int, batched: bool) -> None:
+        valid = (
+            "meta",
+            *_NPZ_SMALL,
+            *(_NPZ_BATCHES if batched else ()),
+            *_NPZ_STACKED,
+            *(f"layer{l + 1}/{f}" for l in range(num_layers) for f in LAYER_FIELDS),
+        )
+        _unknown(self.c, self.members, valid, "")
+        for key in valid:
+            if key not in self.members:
+                raise self.c.fail(key, "missing array")
+
+    def require_meta(self) -> None:
+        if "meta" not in self.members:
+            raise self.c.fail("meta", "missing; not a backprop trace")
+
+    def read(
+        self, key: str, kind: str, shape: tuple[int, ...] | None, step_field: str = ""
+    ) -> NDArray[Any]:
+        """Member ``key``: ``kind`` ``"f"`` (float64) or ``"i"`` (integers); ``shape``
+        ``None`` for a 1-d array of any length; ``step_field`` names one step's slice of a
+        stacked array in a shape error."""
+        value = self._read(key, kind, shape, step_field)
+        assert not isinstance(value, str)
+        return value
+
+    def read_text(self, key: str) -> str:
+        """Member ``key``, a 0-d UCS-4 text array, as a string."""
+        value = self._read(key, "U", (), "")
+        assert isinstance(value, str)
+        return value
+
+    def _read(
+        self, key: str, kind: str, shape: tuple[int, ...] | None, step_field: str
+    ) -> NDArray[Any] | str:
+        if key not in self.members:
+            raise self.c.fail(key, "missing array")
+        with self.archive.open(self.members[key]) as f:
+            version = np.lib.format.read_magic(f)
+            if version not in ((1, 0), (2, 0)):
+                raise self.c.fail(key, f"has .npy version {version}; re-export the trace")
+            read_header = (
+                np.lib.format.read_array_header_1_0
+                if version == (1, 0)
+                else np.lib.format.read_array_header_2_0
+            )
+            got, fortran, dtype = read_header(f)
+            self._check_dtype(key, kind, dtype)
+            if kind == "U":
+                want: tuple[int, ...] = ()
+            elif shape is None:
+                want = got if len(got) == 1 else (-1,)
+            else:
+                want = shape
+            if got != want and step_field and len(got) == len(want) and got[0] == want[0]:
+                text, need = "×".join(map(str, got[1:])), "×".join(map(str, want[1:]))
+                raise self.c.fail(
+                    step_field, f"has shape {text}, expected {need} from the config's sizes"
+                )
+            if got != want and step_field and got[:1] != want[:1]:
+                count = got[0] if got else "no"
+                raise self.c.fail(key, f"has {count} entries for {want[0]} iterations")
+            if got != want:
+                text = "×".join(map(str, got)) or "a scalar"
+                need = "×".join(map(str, want)) if shape is not None else "a list"
+                raise self.c.fail(key, f"has shape {text}, expected {need}")
+            nbytes = math.prod(got) * dtype.itemsize
+            limit = MAX_META_BYTES if kind == "U" else self.budget
+            if nbytes > limit:
+                raise self.c.fail(
+                    key,
+                    f"declares {nbytes >> 20} MiB; at most {limit >> 20} MiB are read "
+                    "(see docs/trace-format.md, Limits)",
+                )
+            if kind == "U":
+                return self._text(f, key, nbytes)
+            self.budget -= nbytes
+            arr = np.empty(got, dtype=dtype, order="F" if fortran else "C")
+            view = memoryview(arr.reshape(-1, order="A").view(np.uint8))  # type: ignore[arg-type]
+            done = 0
+            while done < nbytes:
+                n = f.readinto(view[done:])  # type: ignore[attr-defined]
+                if not n:
+                    raise self.c.fail(key, "is truncated; re-export the trace")
+                done += n
+            return arr
+
+    def _text(self, f: IO[bytes], key: str, nbytes: int) -> str:
+        """A UCS-4 member decoded a chunk at a time (a character costs 1 byte in the
+        string, 4 in the file); a first chunk that is not a JSON object stops at once,
+        so a bomb of zeros is refused after 1 MiB, not after its declared size."""
+        parts: list[str] = []
+        done = 0
+        while done < nbytes:
+            chunk = f.read(min(1 << 20, nbytes - done))
+            if not chunk or len(chunk) % 4:
+                raise self.c.fail(key, "is truncated; re-export the trace")
+            try:
+                text = chunk.decode("utf-32-le")
+            except UnicodeDecodeError:
+                raise self.c.fail(key, "is not valid text; the file is corrupted") from None
+            if not done and not text.lstrip().startswith("{"):
+                raise self.c.fail(key, "must be a JSON object; not a backprop trace")
+            parts.append(text)
+            done += len(chunk)
+        return "".join(parts).rstrip("\x00")
+
+    def _check_dtype(self, key: str, kind: str, dtype: np.dtype[Any]) -> None:
+        if dtype.hasobject:
+            raise BackpropError(
+                self.c.source,
+                None,
+                f"not a readable .npz: {key} holds pickled objects, which a trace never "
+                "does; re-export it",
+            )
+        if kind == "f" and dtype == np.dtype("<f8"):
+            return
+        if kind == "i" and dtype.kind in "iu" and dtype.itemsize <= 8 and dtype.byteorder != ">":
+            return
+        if kind == "U" and dtype.kind == "U" and dtype.byteorder != ">":
+            return
+        want = {"f": "float64", "i": "whole numbers (int64)", "U": "text"}[kind]
+        raise self.c.fail(key, f"must hold {want}, got {dtype}; re-export the trace")
+
+
+def _npz_to_dict(archive: zipfile.ZipFile, source: str) -> dict[str, Any]:
+    """Rebuild the JSON document layout from an ``.npz`` trace, checking before inflating."""
+    r = _NpzReader(archive, source)
+    c = r.c
+    r.require_meta()
+    meta = r.read_text("meta")
     try:
-        doc = json.loads(str(arrays["meta"]))
+        doc = json.loads(meta)
     except json.JSONDecodeError:
         raise c.fail("meta", "is not valid JSON; the file is corrupted") from None
     if not isinstance(doc, dict):
         raise c.fail("meta", "must be a JSON object")
-
-    def get(key: str) -> Array:
-        if key not in arrays.files:
-            raise c.fail(key, "missing array")
-        return np.asarray(arrays[key])
-
-    iterations = get("iteration")
-    config = doc.get("config")
-    network = config.get("network") if isinstance(config, dict) else None
-    sizes = network.get("sizes") if isinstance(network, dict) else None
-    L = len(sizes) - 1 if isinstance(sizes, list) else 0
-    per_layer = {(l, f): get(f"layer{l + 1}/{f}") for l in range(max(L, 0)) for f in LAYER_FIELDS}
-    stacked = {k: get(k) for k in ("loss", "loss_after", "input", "target", "grad_a")}
-    for key, arr in [
-        *stacked.items(),
-        *((f"layer{l + 1}/{f}", a) for (l, f), a in per_layer.items()),
-    ]:
-        if len(arr) != len(iterations):
-            raise c.fail(key, f"has {len(arr)} entries for {len(iterations)} iterations")
+    _unknown(c, doc, TOP_KEYS[:-2], "meta")
+    config = c.header(doc)
+    L = config.num_layers
+    batched = config.batch_size is not None
+    r.check_names(L, batched)
+    iterations = r.read("iteration", "i", None)
+    S = len(iterations)
+    if not 1 <= S <= config.iterations:
+        raise c.fail("iteration", f"has {S} entries; expected 1 to {config.iterations}")
+    if iterations.min() < 1 or iterations.max() > config.iterations:
+        raise c.fail("iteration", f"must lie between 1 and {config.iterations}")
+    _check_memory(c, config, S)
+    m = config.m
+    n0, nL = config.sizes[0], config.sizes[-1]
+    expected = shapes(config, m)
+    losses = r.read("losses", "f", (config.iterations,))
     # Mini-batch traces (version 2) also stack each step's epoch and batch indices.
-    batches = {k: get(k) for k in ("epoch", "batch") if k in arrays.files}
-    for key, arr in batches.items():
-        if len(arr) != len(iterations):
-            raise c.fail(key, f"has {len(arr)} entries for {len(iterations)} iterations")
-    doc["losses"] = get("losses").tolist()
+    batches: dict[str, NDArray[Any]] = (
+        {
+            "epoch": r.read("epoch", "i", (S,)),
+            "batch": r.read("batch", "i", (S, m), "steps[0].batch"),
+        }
+        if batched
+        else {}
+    )
+    stacked: dict[str, NDArray[Any]] = {
+        "loss": r.read("loss", "f", (S,)),
+        "loss_after": r.read("loss_after", "f", (S,)),
+        "input": r.read("input", "f", (S, n0, m), "steps[0].input"),
+        "target": r.read("target", "f", (S, nL, m), "steps[0].target"),
+        "grad_a": r.read("grad_a", "f", (S, nL, m), "steps[0].grad_a"),
+    }
+    per_layer = {
+        (l, f): r.read(f"layer{l + 1}/{f}", "f", (S, *expected[f][l]), f"steps[0].layers[{l}].{f}")
+        for l in range(L)
+        for f in LAYER_FIELDS
+    }
+    doc["losses"] = losses
     doc["steps"] = [
         {
             "iteration": int(it),
@@ -707,9 +988,23 @@ def _npz_to_dict(arrays: Any, source: str) -> dict[str, Any]:
             **{k: (float(v[i]) if v.ndim == 1 else v[i]) for k, v in stacked.items()},
             "layers": [{f: per_layer[(l, f)][i] for f in LAYER_FIELDS} for l in range(L)],
         }
-        for i, it in enumerate(iterations)
+        for i, it in enumerate(iterations.tolist())
     ]
     return doc
+
+
+_NPZ_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    OSError,
+    ValueError,
+    EOFError,
+    NotImplementedError,
+    RuntimeError,
+    OverflowError,
+    KeyError,
+)
 
 
 def load_trace(path: str | Path) -> Trace:
@@ -724,21 +1019,28 @@ def load_trace(path: str | Path) -> Trace:
     if not path.is_file():
         raise BackpropError(source, None, "file not found; check the path or run `backprop trace`")
     if suffix == ".json":
+        data = read_limited(path, MAX_JSON_BYTES, ".json trace")
         try:
-            doc = json.loads(path.read_text("utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError, OSError, RecursionError) as exc:
+            doc = json.loads(data.decode("utf-8"))
+        except (ValueError, RecursionError) as exc:
             raise BackpropError(
-                source, None, f"not valid JSON, truncated or corrupted ({exc}); re-export it"
+                source,
+                None,
+                f"not valid JSON, truncated or corrupted ({_short(str(exc), 120)}); re-export it",
             ) from None
         return trace_from_dict(doc, source)
     try:
-        loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
-            raise BackpropError(source, None, "is a single .npy array, not a .npz trace")
-        with loaded as arrays:
-            doc = _npz_to_dict(arrays, source)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        with open(path, "rb") as f:
+            if f.read(6) == b"\x93NUMPY":
+                raise BackpropError(source, None, "is a single .npy array, not a .npz trace")
+        with zipfile.ZipFile(path) as archive:
+            doc = _npz_to_dict(archive, source)
+    except BackpropError:
+        raise
+    except _NPZ_ERRORS as exc:
         raise BackpropError(
-            source, None, f"not a readable .npz, truncated or corrupted ({exc}); re-export it"
+            source,
+            None,
+            f"not a readable .npz, truncated or corrupted ({_short(str(exc), 120)}); re-export it",
         ) from None
     return trace_from_dict(doc, source)

@@ -163,11 +163,23 @@ class Trace:
     __hash__ = None  # type: ignore[assignment]
 
 
+def is_recorded(k: int, iterations: int, every: int) -> bool:
+    """Whether iteration ``k`` is kept by ``--every N``: 1, every N-th, and the last."""
+    return k == 1 or k == iterations or k % every == 0
+
+
+def count_recorded(iterations: int, every: int) -> int:
+    """How many iterations :func:`is_recorded` keeps, without listing them."""
+    multiples = iterations // every
+    first = 1 if every != 1 else 0  # iteration 1 unless it is already a multiple
+    last = 1 if iterations % every != 0 and iterations != 1 else 0
+    return multiples + first + last
+
+
 def recorded_iterations(iterations: int, every: int) -> list[int]:
-    """Iterations kept by ``--every N``: 1, every N-th, and the last."""
-    keep = {1, iterations}
-    keep.update(range(every, iterations + 1, every))
-    return sorted(keep)
+    """The iterations :func:`is_recorded` keeps, as a list (for tests and small runs;
+    :func:`run` and ``backprop trace`` never build it, so memory stays flat)."""
+    return [k for k in range(1, iterations + 1) if is_recorded(k, iterations, every)]
 
 
 def _step(
@@ -246,7 +258,6 @@ def run(
     way, see :func:`backprop_core.io.open_trace_writer`). Without it, the full trace.
     """
     every = config.every if every is None else every
-    keep = set(recorded_iterations(config.iterations, every))
     steps: list[Step] = []
     losses = np.empty(config.iterations)
     pending: tuple[int, Batch, Gradients, Parameters, Parameters] | None = None
@@ -258,9 +269,11 @@ def run(
         if pending is not None:
             emit(_step(*pending, g.loss))
             pending = None
-        if k in keep and batch.indices is None:
+        if not is_recorded(k, config.iterations, every):
+            pass
+        elif batch.indices is None:  # the whole data set: the next iteration's loss
             pending = (k, batch, g, before, after)
-        elif k in keep:
+        else:
             emit(_step(k, batch, g, before, after, _loss_after(config, k, after, batch, source)))
         if progress is not None:
             progress(k)
@@ -289,7 +302,9 @@ __all__ = [
     "LayerRecord",
     "Step",
     "Trace",
+    "count_recorded",
     "format_version",
+    "is_recorded",
     "recorded_iterations",
     "run",
 ]

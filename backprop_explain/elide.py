@@ -7,6 +7,9 @@ about as fast as a 2-3-2 one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 Index = int | None
 """A shown index, or ``None`` for the ellipsis (⋮ or ⋯)."""
 
@@ -36,3 +39,28 @@ def visible_indices(n: int, limit: int) -> list[Index]:
 
 def is_elided(n: int, limit: int) -> bool:
     return n > limit
+
+
+def largest_entry(values: Any, rows: Sequence[Index], cols: Sequence[Index]) -> tuple[int, int]:
+    """The shown entry ``(i, j)`` of largest ``|values[i][j]|`` (the first one on ties).
+
+    ``rows`` and ``cols`` are shown indices (``None``, the ellipsis, is skipped), so the
+    entry a scene computes in front of the viewer, or the edge it follows, is one it
+    draws, and not a dull zero (a dead ReLU gives whole rows of zeros). ``values`` is a
+    matrix (an array or nested sequences).
+
+    >>> largest_entry([[1.0, -3.0], [2.0, 3.0]], [0, 1], [0, None, 1])
+    (0, 1)
+    """
+    best: tuple[int, int] | None = None
+    best_value = -1.0
+    for i in rows:
+        for j in cols:
+            if i is None or j is None:
+                continue
+            v = abs(float(values[i][j]))
+            if v > best_value:
+                best, best_value = (i, j), v
+    if best is None:
+        raise ValueError("no shown entry to choose from")
+    return best

@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 from backprop_core.network import feedforward
 from backprop_core.trace import Step, Trace
+from backprop_explain.elide import largest_entry
 
 Array = NDArray[np.float64]
 
@@ -136,24 +137,6 @@ def decision_grid(trace: Trace, step: Step, bounds: Bounds, resolution: int) -> 
 def has_regions(trace: Trace) -> bool:
     """Whether the input plane can be drawn: 2 inputs and 1 output."""
     return trace.config.sizes[0] == 2 and trace.config.sizes[-1] == 1
-
-
-def largest_entry(values: Array, rows: Sequence[int], cols: Sequence[int]) -> tuple[int, int]:
-    """The ``(j, k)`` of the largest ``|values[j, k]|`` among the shown rows and columns.
-
-    The network scene picks the weight it links across views this way: the edge whose
-    gradient is largest, restricted to edges the (maybe elided) diagram draws.
-    """
-    best: tuple[int, int] | None = None
-    best_value = -1.0
-    for j in rows:
-        for k in cols:
-            v = abs(float(values[j, k]))
-            if v > best_value:
-                best, best_value = (j, k), v
-    if best is None:
-        raise ValueError("no shown entries to choose from")
-    return best
 
 
 __all__ = [

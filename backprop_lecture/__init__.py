@@ -78,6 +78,7 @@ from backprop_lecture.media import (
     video_duration,
     video_frames,
 )
+from backprop_lecture.owned import check_output
 from backprop_lecture.render import (
     PartResult,
     ProgressBoard,
@@ -141,6 +142,7 @@ __all__ = [
     "chapter_entries",
     "chapter_time",
     "chapters",
+    "check_output",
     "compose_srt",
     "default_jobs",
     "default_lecture_path",

@@ -8,7 +8,6 @@ format FFmpeg reads); videos get their audio as AAC with their video packets cop
 from __future__ import annotations
 
 import math
-import os
 import wave
 from fractions import Fraction
 from pathlib import Path
@@ -18,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backprop_core.errors import BackpropError
+from backprop_core.files import atomic_path
 
 RATE = 48_000
 AUDIO_BITRATE = 96_000
@@ -110,13 +110,11 @@ def normalise(track: Track, target: float = TARGET_LUFS) -> tuple[Track, float]:
 def write_wav(path: Path, track: Track) -> None:
     """``track`` as a 16-bit mono WAV (what manim's ``add_sound`` reads without FFmpeg)."""
     pcm = (np.clip(track, -1.0, 1.0) * 32767).round().astype("<i2")
-    tmp = path.with_name(f".{path.name}.tmp")
-    with wave.open(str(tmp), "wb") as w:
+    with atomic_path(path, suffix=".wav") as tmp, wave.open(str(tmp), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(RATE)
         w.writeframes(pcm.tobytes())
-    os.replace(tmp, path)
 
 
 def video_track(video: Path) -> Track | None:
@@ -143,8 +141,7 @@ def mux_audio(video: Path, track: Track, out: Path) -> None:
     (``out`` may be ``video``: the file is replaced once written)."""
     import av
 
-    tmp = out.with_name(f".{out.name}.audio.tmp.mp4")
-    try:
+    with atomic_path(out, suffix=".mp4") as tmp:
         with av.open(str(video)) as src, av.open(str(tmp), "w") as dst:
             vin = src.streams.video[0]
             vout = dst.add_stream_from_template(vin)
@@ -162,9 +159,6 @@ def mux_audio(video: Path, track: Track, out: Path) -> None:
                 packet = video_packets[i] if kind == 0 else audio[i]
                 packet.stream = vout if kind == 0 else aout
                 dst.mux(packet)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _encode(stream: Any, track: Track) -> list[Any]:

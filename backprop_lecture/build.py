@@ -13,12 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from backprop_core.errors import BackpropError
-from backprop_lecture.cache import (
-    PartMedia,
-    PartNarration,
-    copy_atomically,
-    write_text_atomically,
-)
+from backprop_core.files import copy_atomically, write_text_atomically
+from backprop_lecture.cache import PartMedia, PartNarration
 from backprop_lecture.media import (
     PREVIEW_FPS,
     PREVIEW_SCENE,
@@ -27,6 +23,7 @@ from backprop_lecture.media import (
     join_videos,
     preview_gif,
 )
+from backprop_lecture.owned import OutputFolder
 from backprop_lecture.render import PartResult, default_jobs, render_parts
 from backprop_lecture.spec import DEFAULT_OUT, QUALITIES, Lecture, Part
 from backprop_lecture.timeline import (
@@ -52,25 +49,40 @@ class LectureResult:
         return [r for r in self.results if r.status == "failed"]
 
 
-def assemble(lecture: Lecture, results: Sequence[PartResult], out: Path) -> tuple[str, list[Path]]:
+def assemble(
+    lecture: Lecture,
+    results: Sequence[PartResult],
+    out: Path,
+    owned: OutputFolder | None = None,
+) -> tuple[str, list[Path]]:
     """Write the joined video, subtitles, chapters, stills and preview into ``out``; when
     parts have sound (their cues' voices), the joined video carries it, each part's audio
-    exactly as long as its video."""
+    exactly as long as its video.
+
+    Every file written is recorded in ``owned`` (the folder's marker, see
+    :mod:`backprop_lecture.owned`); nothing is deleted here: files an earlier build wrote
+    and this one does not are removed by ``owned`` alone, and only those.
+    """
+    if owned is None:
+        with OutputFolder(out) as own:
+            found = assemble(lecture, results, out, own)
+            own.complete = len(found[1]) > 0
+            return found
+    add = owned.add
     media = [r.media for r in results if r.media is not None]
     parts = [r.part for r in results if r.media is not None]
-    out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     # Each part on its own (kept even if another part failed).
     parts_dir = out / "parts"
     parts_dir.mkdir(exist_ok=True)
     for p, m in zip(parts, media, strict=True):
-        copy_atomically(m.video, parts_dir / f"{p.name}.mp4")
+        copy_atomically(m.video, add(parts_dir / f"{p.name}.mp4"))
         if m.has_srt:
-            copy_atomically(m.srt, parts_dir / f"{p.name}.srt")
+            copy_atomically(m.srt, add(parts_dir / f"{p.name}.srt"))
     if len(media) != len(results):
         return "", written
     line = timeline(media)
-    join = join_videos([m.video for m in media], out / "lecture.mp4")
+    join = join_videos([m.video for m in media], add(out / "lecture.mp4"))
     written.append(out / "lecture.mp4")
     subs = joined_subtitles(media, line)
     from backprop_lecture.audio import join_audio, mux_audio
@@ -79,34 +91,36 @@ def assemble(lecture: Lecture, results: Sequence[PartResult], out: Path) -> tupl
     if track is not None:
         mux_audio(out / "lecture.mp4", track, out / "lecture.mp4")
         join += " + voice"
-    write_text_atomically(out / "lecture.srt", compose_srt(subs))
-    write_text_atomically(out / "chapters.txt", chapters(parts, media, line))
+    write_text_atomically(add(out / "lecture.srt"), compose_srt(subs))
+    write_text_atomically(add(out / "chapters.txt"), chapters(parts, media, line))
     write_text_atomically(
-        out / "chapters-youtube.txt", platform_chapters(chapter_entries(parts, media, line))
+        add(out / "chapters-youtube.txt"), platform_chapters(chapter_entries(parts, media, line))
     )
     written += [out / "lecture.srt", out / "chapters.txt"]
     stills = out / "stills"
-    shutil.rmtree(stills, ignore_errors=True)
-    stills.mkdir()
+    stills.mkdir(exist_ok=True)
     for p, m in zip(parts, media, strict=True):
         for i, sec in enumerate(m.sections):
             slug = re.sub(r"[^A-Za-z0-9]+", "-", sec.name).strip("-").lower() or "section"
             copy_atomically(
-                m.folder / "stills" / sec.still, stills / f"{p.name}-{i + 1:02d}-{slug}.png"
+                m.folder / "stills" / sec.still,
+                add(stills / f"{p.name}-{i + 1:02d}-{slug}.png"),
             )
     written.append(stills)
     from backprop_lecture.slides import write_presentation
 
-    written.append(write_presentation(media, out / "slides"))
+    slide_files: list[Path] = []
+    written.append(add(write_presentation(media, out / "slides", written=slide_files)))
+    for f in slide_files:
+        add(f)
     handouts = out / "handouts"
-    shutil.rmtree(handouts, ignore_errors=True)
-    handouts.mkdir()
+    handouts.mkdir(exist_ok=True)
     for p, m in zip(parts, media, strict=True):
         for f in sorted(_part_handouts(p, m).iterdir()):
-            copy_atomically(f, handouts / f.name)
+            copy_atomically(f, add(handouts / f.name))
     written.append(handouts)
     k = next((i for i, p in enumerate(parts) if p.scene.stem == PREVIEW_SCENE), 0)
-    copy_atomically(_part_preview(media[k]), out / "preview.gif")
+    copy_atomically(_part_preview(media[k]), add(out / "preview.gif"))
     written.append(out / "preview.gif")
     return join, written
 
@@ -269,13 +283,16 @@ def build_lecture(
     cwd = Path.cwd() if cwd is None else cwd
     jobs = jobs or default_jobs()
     started = time.perf_counter()
-    cache = out / ".cache"
-    from backprop_lecture.voice import prepare_narration
+    # Claimed (checked and locked) before anything is rendered into it.
+    with OutputFolder(out) as owned:
+        cache = out / ".cache"
+        from backprop_lecture.voice import prepare_narration
 
-    if plans is None:
-        plans = prepare_narration(lecture.parts, voice, script, cache, cwd, note, part_values)
-    results = render_parts(lecture.parts, quality, jobs, cache, cwd, on_event, force, plans)
-    join, written = assemble(lecture, results, out)
+        if plans is None:
+            plans = prepare_narration(lecture.parts, voice, script, cache, cwd, note, part_values)
+        results = render_parts(lecture.parts, quality, jobs, cache, cwd, on_event, force, plans)
+        join, written = assemble(lecture, results, out, owned)
+        owned.complete = bool(written)
     return LectureResult(results, out, time.perf_counter() - started, join, written)
 
 

@@ -19,19 +19,21 @@ an ellipsis, the last entry) with the true shape in each caption.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Literal
+from typing import Literal
 
 from backprop_core.activations import ACTIVATIONS
-from backprop_core.errors import BackpropError
-from backprop_core.io import write_atomically
+from backprop_core.errors import BackpropError, printable
+from backprop_core.files import write_text_atomically
 from backprop_core.losses import LOSSES, SOFTMAX_CROSS_ENTROPY_LATEX
 from backprop_core.trace import Step, Trace
 from backprop_explain import equations
+from backprop_explain.elide import visible_indices
 from backprop_explain.explain import evaluate
-from backprop_explain.format import fmt
+from backprop_explain.format import fmt, tex_literal
 
 DEFAULT_DECIMALS = 3
 """The scene kit's default precision (``backprop_anim.style.DEFAULT_DECIMALS``)."""
@@ -108,20 +110,31 @@ class Section:
 
 @dataclass
 class Handout:
-    """The whole document, independent of the output format."""
+    """The whole document, independent of the output format.
+
+    ``title`` holds ``{name}`` where the trace's name goes: the name is the user's text
+    (maybe a hostile trace's), so each writer escapes it completely for its format
+    (:func:`tex_literal`, :func:`md_literal`) while the rest is the handout's own markup.
+    """
 
     title: str
     facts: list[tuple[str, str]]
     sections: list[Section]
     blank: bool
     iteration: int
+    name: str = ""
+
+    @property
+    def plain_title(self) -> str:
+        """The title as text, the name in it unescaped."""
+        return self.title.replace("{name}", self.name)
 
 
 def _visible(n: int, limit: int) -> list[int | None]:
-    """Shown indices of a dimension of length ``n``; ``None`` is the ellipsis."""
-    if n <= limit:
-        return list(range(n))
-    return [*range(limit - 2), None, n - 1]
+    """Shown indices of a dimension of length ``n``; ``None`` is the ellipsis (the
+    scenes' rule, :func:`~backprop_explain.elide.visible_indices`, so a handout shows the
+    entries the video shows)."""
+    return visible_indices(n, limit)
 
 
 def _at(name: str) -> Callable[[int, int], str]:
@@ -443,11 +456,12 @@ def build(
 
     kind = "Exercise" if blank else "Worked solution"
     return Handout(
-        f"{kind}: one step of backpropagation ({name}, iteration {step.iteration})",
+        f"{kind}: one step of backpropagation ({{name}}, iteration {step.iteration})",
         facts,
         sections,
         blank,
         step.iteration,
+        name,
     )
 
 
@@ -484,9 +498,22 @@ def _md_cell(cell: Cell) -> str:
     return cell.text
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>&|$~])")
+
+
+def md_literal(text: str) -> str:
+    """``text`` as inert Markdown: every character that means something inside a line
+    (emphasis, code, links, tables, math, HTML tags and entities) backslash-escaped, so a
+    name like ``<script>`` or ``[x](javascript:…)`` is shown, never interpreted; control
+    characters and lone surrogates become visible escapes. Hyphens and dots stay: the
+    name is never at the start of a line, where they would start a list."""
+    return _MD_SPECIAL.sub(r"\\\1", printable(text))
+
+
 def to_markdown(handout: Handout) -> str:
     """GitHub-flavoured Markdown: tables, and math between ``$`` (rendered on GitHub)."""
-    out = [f"# {handout.title}", ""]
+    title = handout.title.replace("{name}", md_literal(handout.name))
+    out = [f"# {title}", ""]
     out += [f"- **{k}:** {v}" for k, v in handout.facts]
     if handout.blank:
         out += ["", "_Fill in the empty cells. Given: $x$, $y$, every $W$, $b$ and $\\eta$._"]
@@ -545,7 +572,9 @@ def to_latex(handout: Handout) -> str:
         "\\setlength{\\parindent}{0pt}",
         "\\renewcommand{\\arraystretch}{1.25}",
         "\\begin{document}",
-        f"\\section*{{{_tex_text(handout.title)}}}",
+        "\\section*{"
+        + _tex_text(handout.title).replace("\\{name\\}", tex_literal(handout.name))
+        + "}",
         "\\begin{tabular}{ll}",
     ]
     out += [f"{_tex_text(k)}: & {_tex_text(v)}\\\\" for k, v in handout.facts]
@@ -608,10 +637,5 @@ def write_handout(
         handout = build(trace, k, decimals, blank)
     except KeyError as exc:
         raise BackpropError(source, "--iteration", str(exc.args[0])) from None
-    text = writer(handout)
-
-    def write(f: IO[bytes]) -> None:
-        f.write(text.encode("utf-8"))
-
-    write_atomically(path, write)
+    write_text_atomically(path, writer(handout))
     return handout

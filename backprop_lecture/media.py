@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
+
+from backprop_core.files import atomic_path
 
 PREVIEW_SCENE = "delta"
 
@@ -107,21 +108,18 @@ def join_videos(inputs: Sequence[Path], out: Path) -> str:
     import av
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp.mp4")
     containers = [av.open(str(p)) for p in inputs]
     try:
         streams = [c.streams.video[0] for c in containers]
         same = len({_signature(s) for s in streams}) == 1
-        with av.open(str(tmp), "w") as output:
+        with atomic_path(out, suffix=".mp4") as tmp, av.open(str(tmp), "w") as output:
             if same:
                 _remux(containers, streams, output)
             else:
                 _reencode(containers, streams, output)
-        os.replace(tmp, out)
     finally:
         for c in containers:
             c.close()
-        tmp.unlink(missing_ok=True)
     return "remux" if same else "re-encode"
 
 
@@ -206,15 +204,14 @@ def preview_gif(
     if not images:
         raise ValueError(f"{video} has no frames after {start:.1f} s")
     palette = [im.quantize(colors=64) for im in images]
-    tmp = out.with_name(f".{out.name}.tmp")
-    palette[0].save(
-        tmp,
-        format="GIF",
-        save_all=True,
-        append_images=palette[1:],
-        duration=round(1000 * step / rate),
-        loop=0,
-        optimize=True,
-    )
-    os.replace(tmp, out)
+    with atomic_path(out, suffix=".gif") as tmp:
+        palette[0].save(
+            tmp,
+            format="GIF",
+            save_all=True,
+            append_images=palette[1:],
+            duration=round(1000 * step / rate),
+            loop=0,
+            optimize=True,
+        )
     return len(images)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from backprop_core.errors import BackpropError
+from backprop_core.files import write_text_atomically
 from backprop_lecture.audio import add_section_audio
 from backprop_lecture.cache import (
     MANIM_CACHE,
@@ -26,7 +27,6 @@ from backprop_lecture.cache import (
     Section,
     part_key,
     project_root,
-    write_text_atomically,
 )
 from backprop_lecture.media import section_still, video_frames
 from backprop_lecture.spec import QUALITIES, Lecture, Part

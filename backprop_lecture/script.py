@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backprop_core.errors import BackpropError
-from backprop_lecture.cache import part_key, project_root, write_text_atomically
+from backprop_core.files import write_text_atomically
+from backprop_lecture.cache import part_key, project_root
 from backprop_lecture.render import failure_reason, part_environment
 from backprop_lecture.spec import Part
 

@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from backprop_core.files import atomic_path, write_text_atomically
 from backprop_lecture.cache import PartMedia
 from backprop_lecture.timeline import Subtitle, parse_srt
 
@@ -59,24 +60,31 @@ def _section_of(cue: Subtitle, bounds: Sequence[tuple[float, float]]) -> int:
 
 
 def _link(src: Path, dst: Path) -> None:
-    """Hard-link (cheap, and survives the cache evicting ``src``), else copy."""
-    dst.unlink(missing_ok=True)
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copyfile(src, dst)
+    """Hard-link (cheap, and survives the cache evicting ``src``), else copy; atomically."""
+    with atomic_path(dst) as tmp:
+        tmp.unlink()
+        try:
+            os.link(src, tmp)
+        except OSError:
+            shutil.copyfile(src, tmp)
 
 
-def write_presentation(media: Sequence[PartMedia], folder: Path, name: str = "lecture") -> Path:
+def write_presentation(
+    media: Sequence[PartMedia],
+    folder: Path,
+    name: str = "lecture",
+    written: list[Path] | None = None,
+) -> Path:
     """Write a manim-slides presentation of every section of ``media``; returns its JSON.
 
     Each section clip becomes a slide (``rev_file`` is the clip itself: we do not render
     reversed animations). Sections without a clip (a scene with no sections) become one
-    slide of the part's whole video.
+    slide of the part's whole video. Each clip written is appended to ``written``; clips
+    of an earlier presentation are left for the caller to remove (it knows which files
+    it made, see :mod:`backprop_lecture.owned`).
     """
     files = folder / "files" / name
-    shutil.rmtree(files, ignore_errors=True)
-    files.mkdir(parents=True)
+    files.mkdir(parents=True, exist_ok=True)
     slides: list[dict[str, Any]] = []
     resolution = (854, 480)
     for p, m in enumerate(media, start=1):
@@ -86,6 +94,8 @@ def write_presentation(media: Sequence[PartMedia], folder: Path, name: str = "le
             src = m.folder / "sections" / sec.video if sec.video else m.video
             dst = files / f"{p:02d}-{s:03d}.mp4"
             _link(src, dst)
+            if written is not None:
+                written.append(dst)
             # Relative to the presentation file's parent folder, as manim-slides reads it,
             # so the output folder can be moved or published as a whole.
             rel = f"{folder.name}/files/{name}/{dst.name}"
@@ -102,9 +112,7 @@ def write_presentation(media: Sequence[PartMedia], folder: Path, name: str = "le
             )
     path = folder / f"{name}.json"
     doc = {"slides": slides, "resolution": list(resolution), "background_color": "#000000"}
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(doc, indent=2), "utf-8")
-    os.replace(tmp, path)
+    write_text_atomically(path, json.dumps(doc, indent=2))
     return path
 
 

@@ -95,15 +95,29 @@ def timeline(media: Sequence[PartMedia]) -> Timeline:
 def chapter_entries(
     parts: Sequence[Part], media: Sequence[PartMedia], line: Timeline
 ) -> list[tuple[float, str, bool]]:
-    """``(start, title, is_part)`` for every part and every section, the part first."""
+    """``(start, title, is_part)`` for every part and every section, the part first.
+
+    Titles are made one line (:func:`one_line`): a title is one chapter, whatever it holds.
+    """
     out: list[tuple[float, str, bool]] = []
     for part, m, start, starts in zip(
         parts, media, line.part_starts, line.section_starts, strict=True
     ):
-        out.append((start, part.title, True))
+        title = one_line(part.title)
+        out.append((start, title, True))
         for sec, s in zip(m.sections, starts, strict=True):
-            out.append((s, f"{part.title}: {sec.name.replace('_', ' ')}", False))
+            out.append((s, f"{title}: {one_line(sec.name.replace('_', ' '))}", False))
     return out
+
+
+def one_line(text: str) -> str:
+    """``text`` with every run of whitespace and control characters (newlines, the
+    Unicode line separators, ANSI escapes) made one space, so it cannot add a line.
+
+    >>> one_line("Part one\\n00:00:00 forged\\x1b[2J")
+    'Part one 00:00:00 forged [2J'
+    """
+    return " ".join(re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", " ", text).split())
 
 
 def chapters(parts: Sequence[Part], media: Sequence[PartMedia], line: Timeline) -> str:

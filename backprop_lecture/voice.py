@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backprop_core.errors import BackpropError
+from backprop_core.files import write_text_atomically
 from backprop_lecture.audio import RATE, TARGET_LUFS, decode, normalise, write_wav
 from backprop_lecture.cache import PartNarration
 from backprop_lecture.narration import VOICE, WORDS_PER_MINUTE, check_espeak, espeak_wav
@@ -156,9 +157,7 @@ def write_plan(voiced: Sequence[Voiced], path: Path) -> bytes:
         # The WAV's name is the hash of its source's bytes (or of espeak's input).
         key[v.id] = [v.text, v.audio.stem if v.audio is not None else ""]
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps({"format": PLAN_FORMAT, "cues": plan}, indent=1), "utf-8")
-    tmp.replace(path)
+    write_text_atomically(path, json.dumps({"format": PLAN_FORMAT, "cues": plan}, indent=1))
     return json.dumps(key, sort_keys=True).encode()
 
 

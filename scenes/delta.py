@@ -52,7 +52,6 @@ from backprop_anim.products import (
     entrywise_line,
     hadamard_order,
     highlight,
-    largest_shown,
     outer_line,
     outer_product_cells,
     sum_terms,
@@ -67,7 +66,7 @@ from backprop_core.losses import (
     SOFTMAX_CROSS_ENTROPY_LATEX,
 )
 from backprop_explain import equations
-from backprop_explain.elide import visible_indices
+from backprop_explain.elide import largest_entry, visible_indices
 
 BEATS = (
     "network_and_notation",
@@ -523,7 +522,7 @@ class BackpropInMatrixForm(BoardScene):
     def bp2_row(self, l: int) -> int:
         """The row whose error is computed: the largest shown entry of ``δ^(l)``, sample 0."""
         shown_rows = visible_indices(self.sizes[l], style.MAX_ROWS)
-        k, _ = largest_shown(self.step.layers[l - 1].delta[:, [SAMPLE]], shown_rows, [0])
+        k, _ = largest_entry(self.step.layers[l - 1].delta[:, [SAMPLE]], shown_rows, [0])
         return k
 
     def bp2_lines(self, l: int, k: int) -> tuple[RowColumnProduct, TokenLine]:
@@ -682,7 +681,7 @@ class BackpropInMatrixForm(BoardScene):
         """The entry of ``∂C/∂W^(l)`` computed on screen: the largest shown one."""
         rows = visible_indices(self.sizes[l], style.MAX_ROWS)
         cols = visible_indices(self.sizes[l - 1], style.MAX_COLS)
-        return largest_shown(self.step.layers[l - 1].dW, rows, cols)
+        return largest_entry(self.step.layers[l - 1].dW, rows, cols)
 
     def gradient_labels(
         self, l: int, delta: TraceMatrix, aT: TraceMatrix, dW: TraceMatrix

@@ -56,6 +56,7 @@ from backprop_anim.style import (
     WEIGHT_COLOR,
 )
 from backprop_core.trace import Step
+from backprop_explain.format import tex_literal
 from backprop_explain.regions import (
     field_scale,
     has_regions,
@@ -193,7 +194,8 @@ class TrainingScene(TraceScene):
     def _title(self) -> MathTex:
         c = self.trace.config
         text = (
-            rf"\text{{Training {c.name or 'a network'}: {'-'.join(map(str, c.sizes))}, "
+            rf"\text{{Training {tex_literal(c.name or 'a network')}: "
+            rf"{'-'.join(map(str, c.sizes))}, "
             rf"{c.activations[-1]} output, {c.loss.replace('_', ' ')}}}"
         )
         title = MathTex(text, font_size=BODY_SIZE, color=TEXT_COLOR)

@@ -17,6 +17,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import pytest
 
+from backprop_core import files
 from backprop_core import io as trace_io
 from backprop_core.config import Config, load_preset, parse_config, preset_names
 from backprop_core.errors import BackpropError
@@ -444,7 +445,7 @@ def test_write_onto_a_folder(delta_demo: Trace, tmp_path: Path) -> None:
 def test_written_files_get_normal_permissions(delta_demo: Trace, tmp_path: Path) -> None:
     """mkstemp creates 0600 files; a trace gets the usual 0666 minus the umask."""
     path = saved(delta_demo, tmp_path / "t.json")
-    assert path.stat().st_mode & 0o777 == 0o666 & ~trace_io._umask()
+    assert path.stat().st_mode & 0o777 == 0o666 & ~files._umask()
 
 
 def test_trace_to_dict_is_plain_json(delta_demo: Trace) -> None:
@@ -460,18 +461,26 @@ def test_zip_members_are_the_documented_arrays(delta_demo: Trace, tmp_path: Path
     assert names == {f"{n}.npy" for n in expected}
 
 
-def test_readers_ignore_fields_they_do_not_know(delta_demo: Trace, tmp_path: Path) -> None:
-    """Adding fields is backward compatible (docs/trace-format.md, Versioning)."""
+def test_readers_ignore_extension_fields(delta_demo: Trace, tmp_path: Path) -> None:
+    """Fields named ``x_...`` are other tools' extensions (docs/trace-format.md,
+    Versioning); any other unknown field is a typo and refused, naming the nearest key."""
 
     def add(doc: dict[str, Any]) -> None:
-        doc["generator"] = "some other tool"
-        doc["steps"][0]["note"] = "hello"
-        doc["steps"][0]["layers"][1]["dz_norm"] = [[1.0]]
+        doc["x_generator"] = "some other tool"
+        doc["steps"][0]["x_note"] = "hello"
+        doc["steps"][0]["layers"][1]["x_dz_norm"] = [[1.0]]
 
     path = edit_json(saved(delta_demo, tmp_path / "t.json"), add)
     assert load_trace(path) == delta_demo
-    path = rewrite_npz(saved(delta_demo, tmp_path / "t.npz"), lambda a: a.update(extra=np.zeros(3)))
+    path = rewrite_npz(
+        saved(delta_demo, tmp_path / "t.npz"), lambda a: a.update(x_extra=np.zeros(3))
+    )
     assert load_trace(path) == delta_demo
+    path = edit_json(saved(delta_demo, tmp_path / "u.json"), lambda d: d.update(lossess=[]))
+    with pytest.raises(
+        BackpropError, match=r"u\.json: lossess: unknown key; did you mean 'losses'"
+    ):
+        load_trace(path)
 
 
 def test_the_documented_reading_snippets_work(delta_demo: Trace, tmp_path: Path) -> None:

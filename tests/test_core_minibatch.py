@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
+import zipfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -84,7 +86,7 @@ def oracle(config: Config) -> list[dict[str, Any]]:
 
     Each epoch draws a permutation of the n training samples from one generator seeded
     with ``shuffle_seed`` and cuts it into n // B batches of B; each batch is one step.
-    Returns per step: epoch, batch indices, loss, dW, db and the updated W, b.
+    Returns per step: epoch, batch indices, loss, loss_after, dW, db and the updated W, b.
     """
     rng = np.random.default_rng(config.shuffle_seed)
     n, B = config.x.shape[1], config.batch_size
@@ -123,8 +125,22 @@ def oracle(config: Config) -> list[dict[str, Any]]:
             cost = float(np.sum(loss.cost(a[-1], y, softmax)) / B)
             W = [Wl - config.learning_rate * d for Wl, d in zip(W, dW, strict=True)]
             b = [bl - config.learning_rate * d for bl, d in zip(b, db, strict=True)]
+            # loss_after: the same batch's cost at the updated W, b (one more forward pass)
+            out = x
+            for Wl, bl, f in zip(W, b, fs, strict=True):
+                out = f.f(Wl @ out + bl)
+            after = float(np.sum(loss.cost(out, y, softmax)) / B)
             steps.append(
-                {"epoch": epoch, "batch": cols, "loss": cost, "dW": dW, "db": db, "W": W, "b": b}
+                {
+                    "epoch": epoch,
+                    "batch": cols,
+                    "loss": cost,
+                    "loss_after": after,
+                    "dW": dW,
+                    "db": db,
+                    "W": W,
+                    "b": b,
+                }
             )
     return steps
 
@@ -183,6 +199,7 @@ def test_mini_batch_engine_matches_the_oracle(config: Config) -> None:
         assert np.array_equal(step.input, config.x[:, want["batch"]])
         assert np.array_equal(step.target, config.y[:, want["batch"]])
         np.testing.assert_allclose(step.loss, want["loss"], **TIGHT)
+        np.testing.assert_allclose(step.loss_after, want["loss_after"], **TIGHT)
         for r, dW, db, W, b in zip(
             step.layers, want["dW"], want["db"], want["W"], want["b"], strict=True
         ):
@@ -368,6 +385,84 @@ def test_bad_digits_and_batch_configs(doc: dict[str, Any], message: str) -> None
     with pytest.raises(BackpropError, match=message) as exc:
         parse_config(doc, source="my.toml")
     assert str(exc.value).startswith("my.toml: ") and "\n" not in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        (digits_doc({"seed": -1}), r"data\.seed: must be at least 0"),
+        (digits_doc({"seed": True}), r"data\.seed: must be a whole number"),
+        (digits_doc({"test_fraction": True}), r"data\.test_fraction: must be a number"),
+        (digits_doc({"datset": "digits"}), r"data\.datset: unknown key; did you mean 'dataset'"),
+        (digits_doc(batch_size=4, shuffle_seed=-1), r"train\.shuffle_seed: must be at least 0"),
+        (digits_doc(batch_size=4, shufle_seed=1), r"did you mean 'shuffle_seed'"),
+        (
+            {
+                "network": {"sizes": [1, 1], "activations": "identity", "loss": "sse"},
+                "data": {"x": [[0.0]], "y": [[0.0]], "test_fraction": 0.5},
+                "train": {"learning_rate": 0.1, "iterations": 1},
+            },
+            r"data\.test_fraction: only splits a named data set",
+        ),
+    ],
+)
+def test_the_strict_schema_covers_data_sets_and_batches(doc: dict[str, Any], message: str) -> None:
+    with pytest.raises(BackpropError, match=message) as exc:
+        parse_config(doc, source="my.toml")
+    assert str(exc.value).startswith("my.toml: ") and "\n" not in str(exc.value)
+
+
+def test_version_2_steps_are_strict_but_keep_extensions(tmp_path: Path) -> None:
+    def load(change: Any) -> str:
+        try:
+            load_trace(edited(tmp_path, change))
+        except BackpropError as exc:
+            return str(exc)
+        return "accepted"
+
+    assert "steps[0].epoch: must be a whole number" in load(
+        lambda d: d["steps"][0].update(epoch=1.0)
+    )
+    assert "steps[0].batch: must list 16" in load(lambda d: d["steps"][0]["batch"].append(True))
+    assert "steps[0].bacth: unknown key; did you mean 'batch'" in load(
+        lambda d: d["steps"][0].update(bacth=[])
+    )
+    assert "version: is True" in load(lambda d: d.update(version=True))
+    assert load(lambda d: d["steps"][0].update(x_note="kept")) == "accepted"
+    full = tmp_path / "full.json"
+    save_trace(run(load_preset("xor")), full)
+    doc = json.loads(full.read_text())
+    doc["steps"][0]["epoch"] = 1
+    full.write_text(json.dumps(doc))
+    with pytest.raises(BackpropError, match=r"steps\[0\]\.epoch: unknown key"):
+        load_trace(full)
+
+
+def test_version_2_npz_members_are_checked_before_reading(tmp_path: Path) -> None:
+    path = tmp_path / "t.npz"
+    save_trace(run(small_digits()), path)
+    with zipfile.ZipFile(path) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    assert {"epoch.npy", "batch.npy"} <= set(members)
+    for name, array, message in [
+        ("epoch.npy", np.ones(3), r"epoch: must hold whole numbers"),
+        ("batch.npy", np.zeros((1, 64), dtype=np.int64), r"batch: has 1 entries"),
+    ]:
+        buf = io.BytesIO()
+        np.save(buf, array)
+        bad = tmp_path / f"bad-{name}.npz"
+        with zipfile.ZipFile(bad, "w") as z:
+            for key, data in {**members, name: buf.getvalue()}.items():
+                z.writestr(key, data)
+        with pytest.raises(BackpropError, match=message):
+            load_trace(bad)
+    missing = tmp_path / "missing.npz"
+    with zipfile.ZipFile(missing, "w") as z:
+        for key, data in members.items():
+            if key != "batch.npy":
+                z.writestr(key, data)
+    with pytest.raises(BackpropError, match=r"batch: missing array"):
+        load_trace(missing)
 
 
 def test_digits_defaults() -> None:

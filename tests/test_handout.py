@@ -16,6 +16,7 @@ from backprop_cli.cli import cli
 from backprop_core import load_preset, run, save_trace
 from backprop_core.config import parse_config
 from backprop_core.trace import Trace
+from backprop_explain.elide import visible_indices
 from backprop_explain.explain import evaluate
 from backprop_explain.format import fmt
 from backprop_lecture.handout import (
@@ -109,8 +110,10 @@ def test_wide_layers_are_elided_with_true_shapes() -> None:
     md = to_markdown(build(trace, 1))
     assert "$12\\times20$" in md
     w1 = next(t for s in build(trace, 1).sections for t in s.tables if "W^{(1)}" in t.caption)
-    assert len(w1.header) == 1 + MAX_COLS
-    assert len(w1.rows) == MAX_ROWS
+    # The scenes' elision rule (backprop_explain.elide): an elided dimension takes one
+    # slot less than its limit, so the handout shows the entries the video shows.
+    assert len(w1.header) == 1 + len(visible_indices(20, MAX_COLS)) == MAX_COLS
+    assert len(w1.rows) == len(visible_indices(12, MAX_ROWS)) == MAX_ROWS - 1
     assert w1.rows[-1][-1].expression == "W1[11,19]"
     assert "⋱" in md
 
@@ -223,3 +226,53 @@ def test_handout_module_does_not_import_manim() -> None:
     code = "import sys, backprop_lecture.handout, backprop_cli.cli; print('manim' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "False", done.stderr
+
+
+HOSTILE_NAME = (
+    "$\\input{/etc/hostname}$ \\immediate\\openout5=pwned.tex \\write18{touch pwned} "
+    "$\\def\\x{1}$ # % & ~ ^ _ { } <script>alert(1)</script> [x](javascript:y) "
+    "\x1b[31m\n\r\u2028 \udc80 中 é |a|"
+)
+"""A trace name that tries every door: TeX commands in and out of math, a write to a file,
+shell escape, HTML, a Markdown link, ANSI escapes, newlines and a lone surrogate."""
+
+
+def _hostile_trace() -> Trace:
+    from dataclasses import replace
+
+    trace = run(load_preset("delta-demo"))
+    return replace(trace, config=replace(trace.config, name=HOSTILE_NAME))
+
+
+def test_hostile_name_is_inert_in_markdown(tmp_path: Path) -> None:
+    write_handout(_hostile_trace(), tmp_path / "h.md")
+    md = (tmp_path / "h.md").read_text("utf-8")
+    title = md.splitlines()[0]
+    assert "<script>" not in md and "\x1b" not in md
+    assert re.search(r"(?<!\\)\]\(", title) is None  # no link: its bracket is escaped
+    assert "\\<script\\>" in title and "\\$\\\\input" in title
+    assert md.splitlines()[1] == ""  # the newline in the name added no line
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+def test_hostile_trace_makes_an_inert_handout_that_compiles(tmp_path: Path) -> None:
+    """pdflatex without shell escape compiles it, and no command of the name survives."""
+    path = tmp_path / "t.json"
+    save_trace(_hostile_trace(), path)
+    result = CliRunner().invoke(cli, ["handout", str(path), "-o", str(tmp_path / "h.tex")])
+    assert result.exit_code == 0, result.output
+    tex = (tmp_path / "h.tex").read_text("utf-8")
+    for command in ("\\input", "\\openout", "\\write18", "\\immediate", "\\def"):
+        assert command not in tex, command
+    done = subprocess.run(
+        ["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "h.tex"],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert not (tmp_path / "pwned.tex").exists() and not (tmp_path / "pwned").exists()
+    log = (tmp_path / "h.log").read_text("latin-1")
+    assert "(/etc/hostname" not in log  # TeX logs every file it reads as "(PATH"

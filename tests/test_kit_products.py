@@ -19,7 +19,6 @@ from backprop_anim.layout import (
 from backprop_anim.products import (
     dot_expression,
     hadamard_order,
-    largest_shown,
     outer_product_cells,
     round_trip_decimals,
     row_column_pairs,
@@ -28,6 +27,7 @@ from backprop_anim.products import (
 )
 from backprop_anim.tuning.texbatch import manim_expression, prewarm_tex
 from backprop_core import load_preset, run
+from backprop_explain.elide import largest_entry
 from backprop_explain.explain import evaluate
 
 # -- which terms are written, in which order -------------------------------------------
@@ -159,10 +159,10 @@ def test_prewarm_gives_the_same_glyphs_as_manim_alone(tmp_path) -> None:  # type
         assert pa.shape == pb.shape and np.allclose(pa, pb)
 
 
-def test_entry_computed_on_screen_is_the_largest_shown() -> None:
+def test_entry_computed_on_screen_is_the_largest_entry() -> None:
     values = np.array([[0.0, 0.1, 0.0], [0.0, -0.5, 0.2], [9.0, 9.0, 9.0]])
-    assert largest_shown(values, [0, 1, None], [0, 1, 2]) == (1, 1)
-    assert largest_shown(np.zeros((2, 2)), [0, 1], [0, 1]) == (0, 0)
+    assert largest_entry(values, [0, 1, None], [0, 1, 2]) == (1, 1)
+    assert largest_entry(np.zeros((2, 2)), [0, 1], [0, 1]) == (0, 0)
 
 
 # -- golden frames: compared on the cairo that drew them, required on CI -----------------
