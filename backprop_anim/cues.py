@@ -35,7 +35,7 @@ import os
 import re
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -223,7 +223,12 @@ class CueMixin:
             os.replace(tmp, out)
 
     def tear_down(self) -> None:
-        # The last cue's voice ends before the video does; then the cues are reported.
-        self.close_cue()
+        # The last cue's voice ends before the video does; then the cues are reported. A
+        # render of an animation range (`-n START,END`) that stopped early has no end to
+        # hold: manim catches its EndSceneEarlyException in construct() only.
+        from manim.utils.exceptions import EndSceneEarlyException
+
+        with suppress(EndSceneEarlyException):
+            self.close_cue()
         self.write_cues()
         super().tear_down()  # type: ignore[misc]
