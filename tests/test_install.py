@@ -182,10 +182,13 @@ def test_render_a_scene_file_of_ones_own(venv: Path, here: Path, delta: object) 
     (here / "my scene.py").write_text(SCENE.format(cls="Mine", words="Weights from the trace."))
     (here / "out dir").mkdir()
     out = here / "out dir" / "mine.mp4"
+    # Its own --media-dir: the delta render runs in this folder at the same time, and
+    # manim's TeX cache is not safe for two processes typesetting the same formula at once.
     printed = run(
-        [str(venv / "bin" / "backprop"), "render", "my scene.py", "-k", "10", "-o", str(out)],
+        [str(venv / "bin" / "backprop"), "render", "my scene.py", "-k", "10", "-o", str(out),
+         "--media-dir", "own media"],
         cwd=here,
-    )
+    )  # fmt: skip
     assert f"Video: {out}" in printed and "Subtitles:" in printed
     assert seconds(out) == pytest.approx(SCENE_SECONDS, abs=1 / 15)
     assert cues(out.with_suffix(".srt")) == ["Weights from the trace.", "That is all."]
