@@ -33,12 +33,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from backprop_core.errors import report
 
 WORDS_PER_SECOND = 2.6
 """Reading speed that times a cue without a voice."""
@@ -91,9 +92,7 @@ def load_plan(env: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
         if not isinstance(cues, dict):
             raise TypeError("cues is not a table")
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        message = f"backprop: error: {path}: {PLAN_ENV}: unreadable voice plan ({exc})"
-        print(message, file=sys.stderr)
-        raise SystemExit(2) from None
+        report(f"{path}: {PLAN_ENV}: unreadable voice plan ({exc})")
     return {str(k): dict(v) for k, v in cues.items()}
 
 
