@@ -169,7 +169,7 @@ class ProbabilityBars(VGroup):
         self.labels = VGroup(
             *(
                 MathTex(str(c), font_size=SMALL_SIZE - 8, color=TEXT_COLOR)
-                .scale_to_fit_height(min(0.7 * self.slot, 0.11))
+                .scale_to_fit_height(min(0.7 * self.slot, 0.12))
                 .next_to(self.baseline.point_from_proportion((c + 0.5) / n), DOWN, buff=0.05)
                 for c in range(n)
             )

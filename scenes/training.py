@@ -544,8 +544,8 @@ class TrainingScene(TraceScene):
         self.best: list[MathTex] = []
         cells = []
         for s, column in enumerate(self.samples):
-            image = PixelImage(c.x_test[:, column], signed=False, side=0.8)
-            bars = ProbabilityBars(self._probabilities(k0, s), width=1.6, height=0.7)
+            image = PixelImage(c.x_test[:, column], signed=False, side=1.05)
+            bars = ProbabilityBars(self._probabilities(k0, s), width=1.8, height=0.95)
             bars.next_to(image, RIGHT, buff=0.12).align_to(image, DOWN)
             best = self._best_number(k0, s).next_to(bars, UP, buff=0.06)
             self.bars.append(bars)
