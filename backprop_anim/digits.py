@@ -18,7 +18,8 @@ from collections.abc import Sequence
 import numpy as np
 from manim import (
     DOWN,
-    UP,
+    ORIGIN,
+    RIGHT,
     WHITE,
     AnimationGroup,
     FadeIn,
@@ -160,21 +161,30 @@ class ProbabilityBars(VGroup):
         color: ManimColor = ACTIVATION_COLOR,
     ) -> None:
         super().__init__()
-        self.bar_height = height
+        self.aspect = height / width
         self.bar_color = color
-        n = len(probabilities)
-        self.slot = width / n
-        self.baseline = Line([0, 0, 0], [width, 0, 0], stroke_width=1, color=TEXT_COLOR)
+        self.n = len(probabilities)
+        self.baseline = Line(ORIGIN, width * RIGHT, stroke_width=1, color=TEXT_COLOR)
         self.bars = VGroup(*self._bars_of(probabilities))
         self.labels = VGroup(
             *(
                 MathTex(str(c), font_size=SMALL_SIZE - 8, color=TEXT_COLOR)
                 .scale_to_fit_height(min(0.7 * self.slot, 0.12))
-                .next_to(self.baseline.point_from_proportion((c + 0.5) / n), DOWN, buff=0.05)
-                for c in range(n)
+                .next_to(self.baseline.point_from_proportion((c + 0.5) / self.n), DOWN, buff=0.05)
+                for c in range(self.n)
             )
         )
         self.add(self.baseline, self.bars, self.labels)
+
+    @property
+    def slot(self) -> float:
+        """The width of one class's slot, as drawn (the chart may have been scaled)."""
+        return float(self.baseline.width) / self.n
+
+    @property
+    def bar_height(self) -> float:
+        """The height of a bar of probability 1, as drawn."""
+        return float(self.baseline.width) * self.aspect
 
     def _bars_of(self, probabilities: Sequence[float]) -> list[Rectangle]:
         best = int(np.argmax(probabilities))
@@ -204,9 +214,12 @@ class ProbabilityBars(VGroup):
         """The probabilities the bars show, read back from their heights."""
         return [float(b.height / self.bar_height) for b in self.bars]
 
-    def top(self) -> np.ndarray:
-        """The point above the chart where a probability of 1 reaches."""
-        return self.baseline.get_center() + self.bar_height * UP  # type: ignore[no-any-return]
+    def label_point(self, c: int, buff: float = 0.06) -> np.ndarray:
+        """Where a label of class ``c`` goes: above its slot, over a bar of probability 1
+        (a number put there never covers a bar, whatever the probabilities)."""
+        x = self.baseline.get_start()[0] + (c + 0.5) * self.slot
+        y = self.baseline.get_y() + self.bar_height + buff
+        return np.array([x, y, 0.0])
 
 
 __all__ = ["IMAGE_SHAPE", "PixelImage", "ProbabilityBars", "grey_colors", "sign_colors"]

@@ -624,6 +624,9 @@ class BackpropInMatrixForm(BoardScene):
         body = VGroup(formula, row, VGroup(line1, line2).arrange(DOWN, buff=0.3))
         self.place(body.arrange(DOWN, buff=0.45))
         keep_in_frame(W_g.move_to(WT_g), MARGIN)
+        gap = formula.get_bottom()[1] - W_g.get_top()[1] - 0.1
+        if gap < 0:  # W taller than its transpose (10 × 16 beside 16 × 10): not over the formula
+            W_g.shift(gap * UP)
         self.record(f"bp2_{l}", [formula, *row, line1, line2])
         self.record(f"bp2_{l}_before_transpose", [formula, W_g])
 

@@ -547,7 +547,7 @@ class TrainingScene(TraceScene):
             image = PixelImage(c.x_test[:, column], signed=False, side=1.05)
             bars = ProbabilityBars(self._probabilities(k0, s), width=1.8, height=0.95)
             bars.next_to(image, RIGHT, buff=0.12).align_to(image, DOWN)
-            best = self._best_number(k0, s).next_to(bars, UP, buff=0.06)
+            best = self._best_number(k0, s, bars)
             self.bars.append(bars)
             self.best.append(best)
             cells.append(VGroup(image, bars, best))
@@ -559,11 +559,13 @@ class TrainingScene(TraceScene):
     def _probabilities(self, k: int, s: int) -> list[float]:
         return [float(p) for p in self.numbers.defined["p_test"][k][:, s]]
 
-    def _best_number(self, k: int, s: int) -> MathTex:
+    def _best_number(self, k: int, s: int, bars: ProbabilityBars) -> MathTex:
+        """The largest output probability of test image ``s`` at step ``k``, over its bar."""
         best = int(np.argmax(self._probabilities(k, s)))
-        return self.numbers.tex(
+        number = self.numbers.tex(
             f"p_test[iteration][{best}, {s}]", 2, k, font_size=SMALL_SIZE - 4, color=TEXT_COLOR
         )
+        return number.move_to(bars.label_point(best), aligned_edge=DOWN)
 
     def _layout_digits(self) -> None:
         """Pictures on the left, curves on the right, test images along the bottom."""
@@ -600,7 +602,7 @@ class TrainingScene(TraceScene):
         W = step.layers[0].W
         anims += [unit.transition(W[j]) for j, unit in enumerate(self.units)]
         for s, bars in enumerate(self.bars):
-            best = self._best_number(k, s).move_to(self.best[s])
+            best = self._best_number(k, s, bars)
             anims += [bars.transition(self._probabilities(k, s))]
             anims += [ReplacementTransform(self.best[s], best)]
             self.best[s] = best
