@@ -7,6 +7,14 @@ labelled colour scale per quantity; the diagram's edges follow the weights; and 
 network with 2 inputs and 1 output the decision regions on the input plane evolve under
 the data points.
 
+On a trace of the handwritten digits (``BACKPROP_PRESET=digits``, any config with
+``[data] dataset``), the heatmaps and the diagram give way to what that network is about:
+each hidden neuron's 64 incoming weights (its row of ``W^(1)``) drawn as an 8 × 8 picture
+on one colour scale for the whole run, a few test images with the network's ten output
+probabilities as bars (a forward pass with each shown step's ``W`` and ``b``), and beside
+the loss curve the accuracy on the training and the test set at every recorded step, the
+current values as numbers.
+
 The video shows a fixed number of recorded iterations (:data:`SHOWN_ITERATIONS`, spread
 over the run by :func:`backprop_explain.regions.shown_iterations`), so its length does not
 grow with the trace; heatmaps of wide layers keep a fixed cell budget, so a frame costs
