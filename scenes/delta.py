@@ -269,8 +269,9 @@ class BackpropInMatrixForm(BoardScene):
         row += [self.op("="), z_g]
         equation = VGroup(*row).arrange(RIGHT, buff=0.3)
         if self.digits_on and l == 1:
-            equation = VGroup(self.digits_picture(l), equation).arrange(RIGHT, buff=0.5)
-            row.insert(0, equation[0])
+            picture = self.digits_picture(l).next_to(a_g, UP, buff=0.3)
+            equation = VGroup(picture, equation)
+            row.insert(0, picture)
         product = self.forward_product(l)
         line1, line2 = product.get_terms_line(), product.get_values_line()
         self.place(VGroup(equation, VGroup(line1, line2)).arrange(DOWN, buff=0.5))
@@ -299,13 +300,13 @@ class BackpropInMatrixForm(BoardScene):
         """For layer 1, sample ``SAMPLE``'s input as its 8 × 8 image (the 64 entries of
         its column of ``a^(0)``, which the matrix elides); for the output layer, the
         column's ten class probabilities ``a^(L)`` as bars, the largest one as a number."""
-        size = style.SMALL_SIZE - 2
+        size = style.SMALL_SIZE
         if l == 1:
             image = self.input_image = PixelImage(
                 self.step.input[:, SAMPLE], signed=False, side=1.6
             )
             caption = MathTex(
-                rf"{self.sym('a', 0)}_{{:,{SAMPLE}}}\ \text{{as }} 8\times 8",
+                rf"{self.sym('a', 0)}\text{{, column {SAMPLE}, as }} 8\times 8",
                 font_size=size,
                 color=style.INPUT_COLOR,
             )
@@ -314,9 +315,9 @@ class BackpropInMatrixForm(BoardScene):
         best = int(np.argmax(a))
         bars = self.output_bars = ProbabilityBars(list(a), width=2.2, height=1.2)
         number = self.numbers.tex(f"a{self.L}[{best},{SAMPLE}]", font_size=size)
-        number.next_to(bars.get_bars()[best], UP, buff=0.08)
+        number.move_to(bars.label_point(best), aligned_edge=DOWN)
         caption = MathTex(
-            rf"{self.sym('a', self.L)}_{{:,{SAMPLE}}}\ \text{{per class}}",
+            rf"{self.sym('a', self.L)}\text{{, column {SAMPLE}, per class}}",
             font_size=size,
             color=style.ACTIVATION_COLOR,
         )
@@ -336,7 +337,7 @@ class BackpropInMatrixForm(BoardScene):
         )
         row = VGroup(z_g, arrow, a_g).arrange(RIGHT, buff=0.5)
         if self.digits_on and l == self.L:
-            row.add(self.digits_picture(l)).arrange(RIGHT, buff=0.5)
+            row.add(self.digits_picture(l).next_to(a_g, DOWN, buff=0.3))
         body = VGroup(formula, row).arrange(DOWN, buff=0.6)
         self.place(body)
         self.record(f"activation_{l}", [formula, *row])
