@@ -313,9 +313,9 @@ class BackpropInMatrixForm(BoardScene):
             return VGroup(image, caption).arrange(DOWN, buff=0.15)
         a = self.step.layers[-1].a[:, SAMPLE]
         best = int(np.argmax(a))
-        bars = self.output_bars = ProbabilityBars(list(a), width=2.2, height=1.2)
+        bars = self.output_bars = ProbabilityBars(list(a), width=3.4, height=1.0)
         number = self.numbers.tex(f"a{self.L}[{best},{SAMPLE}]", font_size=size)
-        number.move_to(bars.label_point(best), aligned_edge=DOWN)
+        number.next_to(bars.get_bars()[best], UP, buff=0.08)
         caption = MathTex(
             rf"{self.sym('a', self.L)}\text{{, column {SAMPLE}, per class}}",
             font_size=size,
