@@ -187,9 +187,8 @@ class BandedGrid(VGroup):
         q = int(self.bands[r, c])
         band = self.band_mobjects[q]
         origin = self.frame.get_corner(DOWN + np.array([-1, 0, 0]))
-        centre = origin + np.array(
-            [(c + 0.5) * self.cell, (self.bands.shape[0] - r - 0.5) * self.cell, 0]
-        )
+        cell = self.frame.width / self.bands.shape[1]  # as drawn: the grid may be scaled
+        centre = origin + np.array([(c + 0.5) * cell, (self.bands.shape[0] - r - 0.5) * cell, 0])
         for sub in band.get_subpaths():
             lo, hi = sub.min(axis=0), sub.max(axis=0)
             if lo[0] <= centre[0] <= hi[0] and lo[1] <= centre[1] <= hi[1]:

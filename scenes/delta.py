@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
+import numpy as np
 from manim import (
     DOWN,
     LEFT,
@@ -41,6 +42,7 @@ from manim import (
 from backprop_anim import style
 from backprop_anim.board import MARGIN, READ, BoardScene
 from backprop_anim.diagram import NetworkDiagram
+from backprop_anim.digits import PixelImage, ProbabilityBars
 from backprop_anim.layout import fit_to_frame, keep_in_frame
 from backprop_anim.mobjects import TraceMatrix, color_legend, shape_tex
 from backprop_anim.products import (
@@ -265,6 +267,10 @@ class BackpropInMatrixForm(BoardScene):
             row[2:] = [self.op("+"), b_g]
         row += [self.op("="), z_g]
         equation = VGroup(*row).arrange(RIGHT, buff=0.3)
+        if self.digits_on and l == 1:
+            picture = self.digits_picture(l).next_to(a_g, UP, buff=0.3)
+            equation = VGroup(picture, equation)
+            row.insert(0, picture)
         product = self.forward_product(l)
         line1, line2 = product.get_terms_line(), product.get_values_line()
         self.place(VGroup(equation, VGroup(line1, line2)).arrange(DOWN, buff=0.5))
@@ -284,6 +290,38 @@ class BackpropInMatrixForm(BoardScene):
             self.play(LaggedStart(*(FadeIn(e) for e in rest), lag_ratio=0.1))
         self.wait(READ)
 
+    @property
+    def digits_on(self) -> bool:
+        """A trace of the handwritten digits: a^(0) is also drawn as its 8 × 8 image."""
+        return self.trace.config.dataset is not None
+
+    def digits_picture(self, l: int) -> VGroup:
+        """For layer 1, sample ``SAMPLE``'s input as its 8 × 8 image (the 64 entries of
+        its column of ``a^(0)``, which the matrix elides); for the output layer, the
+        column's ten class probabilities ``a^(L)`` as bars, the largest one as a number."""
+        size = style.SMALL_SIZE
+        if l == 1:
+            image = self.input_image = PixelImage(
+                self.step.input[:, SAMPLE], signed=False, side=1.6
+            )
+            caption = MathTex(
+                rf"{self.sym('a', 0)}\text{{, column {SAMPLE}, as }} 8\times 8",
+                font_size=size,
+                color=style.INPUT_COLOR,
+            )
+            return VGroup(image, caption).arrange(DOWN, buff=0.15)
+        a = self.step.layers[-1].a[:, SAMPLE]
+        best = int(np.argmax(a))
+        bars = self.output_bars = ProbabilityBars(list(a), width=3.4, height=1.0)
+        number = self.numbers.tex(f"a{self.L}[{best},{SAMPLE}]", font_size=size)
+        number.next_to(bars.get_bars()[best], UP, buff=0.08)
+        caption = MathTex(
+            rf"{self.sym('a', self.L)}\text{{, column {SAMPLE}, per class}}",
+            font_size=size,
+            color=style.ACTIVATION_COLOR,
+        )
+        return VGroup(VGroup(bars, number), caption).arrange(DOWN, buff=0.15)
+
     def activate_layer(self, l: int) -> None:
         """``a^(l) = f(z^(l))`` entry by entry."""
         f = ACTIVATIONS[self.activation(l)]
@@ -297,9 +335,11 @@ class BackpropInMatrixForm(BoardScene):
             + (r"\ \text{(" + f.name.replace("_", " ") + ")}" if f.name != "softmax" else "")
         )
         row = VGroup(z_g, arrow, a_g).arrange(RIGHT, buff=0.5)
+        if self.digits_on and l == self.L:
+            row.add(self.digits_picture(l).next_to(a_g, DOWN, buff=0.3))
         body = VGroup(formula, row).arrange(DOWN, buff=0.6)
         self.place(body)
-        self.record(f"activation_{l}", [formula, z_g, arrow, a_g])
+        self.record(f"activation_{l}", [formula, *row])
         self.clear(keep=[self.heading] if self.heading else [])
         self.play(self.reveal(formula, z_g, arrow, self.shell(a_g, a)))
         flights = [
@@ -307,6 +347,8 @@ class BackpropInMatrixForm(BoardScene):
             for (i, c) in a._entry_at  # row by row: entry by entry
         ]
         self.play(LaggedStart(*flights, lag_ratio=0.25), run_time=2)
+        if len(row) > 3:
+            self.play(FadeIn(row[3]))
         self.wait(READ)
         self.clear(keep=[self.heading] if self.heading else [], end_of_beat=l == self.L)
 
@@ -582,6 +624,9 @@ class BackpropInMatrixForm(BoardScene):
         body = VGroup(formula, row, VGroup(line1, line2).arrange(DOWN, buff=0.3))
         self.place(body.arrange(DOWN, buff=0.45))
         keep_in_frame(W_g.move_to(WT_g), MARGIN)
+        gap = formula.get_bottom()[1] - W_g.get_top()[1] - 0.1
+        if gap < 0:  # W taller than its transpose (10 × 16 beside 16 × 10): not over the formula
+            W_g.shift(gap * UP)
         self.record(f"bp2_{l}", [formula, *row, line1, line2])
         self.record(f"bp2_{l}_before_transpose", [formula, W_g])
 

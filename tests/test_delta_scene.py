@@ -268,3 +268,25 @@ def test_summary(scene: object) -> None:
 @pytest.mark.slow
 def test_render_ql(tmp_path: Path) -> None:
     assert_renders_at_ql("delta", "BackpropInMatrixForm", tmp_path, len(BEATS))
+
+
+def test_digits_input_image_and_output_probabilities(media: Path) -> None:
+    """On a digits trace, sample 0's input is drawn as its 8 × 8 image (row-major, grey
+    by intensity) and its ten outputs as bars, recomputed here with a plain forward pass."""
+    scene, _ = scene_for("digits", media)
+    check_scene(scene)
+    step = scene.step
+    x = np.asarray(step.input[:, 0]).reshape(8, 8)
+    image = scene.input_image  # type: ignore[attr-defined]
+    greys = {(r, c): image.color_at(r, c).to_rgb()[0] for r in range(8) for c in range(8)}
+    for (r, c), grey in greys.items():
+        # Black for 0, white for 1, brighter for larger, in 6 steps: row r, column c.
+        assert abs(grey - (0x1C / 255 + (1 - 0x1C / 255) * round(6 * x[r, c]) / 6)) < 0.01, (r, c)
+    (W1, b1), (W2, b2) = ((r.W, r.b) for r in step.layers)
+    hidden = 1.0 / (1.0 + np.exp(-(W1 @ step.input[:, :1] + b1)))
+    z = W2 @ hidden + b2
+    p = (np.exp(z - z.max()) / np.exp(z - z.max()).sum())[:, 0]
+    bars = scene.output_bars  # type: ignore[attr-defined]
+    assert bars.probabilities() == pytest.approx(list(p), abs=2e-3)
+    best = int(np.argmax(p))
+    assert (best, 0) in shown_indices(scene, "a2")

@@ -28,6 +28,7 @@ from test_network_scene import wide_config
 from backprop_anim.diagram import edge_style
 from backprop_anim.heatmap import LEVELS, value_color
 from backprop_anim.layout import layout_problems
+from backprop_anim.numbers import fmt
 from backprop_anim.regions import region_bands, region_color
 from backprop_anim.style import CLASS_COLORS
 from backprop_explain.regions import decision_grid, grid_points
@@ -189,3 +190,121 @@ def check_layout(scene: object) -> None:
 
 def test_layout_is_clean(xor_scene: object) -> None:
     check_layout(xor_scene)
+
+
+# -- a digits trace: hidden units as pictures, test images, accuracies -------------------
+
+DIGITS_BEATS = ["run", "pictures", "training", "result"]
+
+
+@pytest.fixture(scope="module")
+def digits_scene(media: Path) -> object:
+    mp = pytest.MonkeyPatch()
+    for name in ("TRACE", "CONFIG", "ITERATION", "DECIMALS"):
+        mp.delenv(f"BACKPROP_{name}", raising=False)
+    mp.setenv("BACKPROP_PRESET", "digits")
+    try:
+        return run_scene("training", media)
+    finally:
+        mp.undo()
+
+
+def plain_outputs(step: object, x: np.ndarray) -> np.ndarray:
+    """The 64-16-10 network's softmax outputs, written out: σ(W¹x + b¹), then softmax."""
+    (W1, b1), (W2, b2) = ((r.W, r.b) for r in step.layers)  # type: ignore[attr-defined]
+    hidden = 1.0 / (1.0 + np.exp(-(W1 @ x + b1)))
+    z = W2 @ hidden + b2
+    e = np.exp(z - z.max(axis=0))
+    return e / e.sum(axis=0)  # type: ignore[no-any-return]
+
+
+def plain_accuracy(step: object, x: np.ndarray, y: np.ndarray) -> float:
+    return float(np.mean(plain_outputs(step, x).argmax(axis=0) == y.argmax(axis=0)))
+
+
+def test_digits_beats_and_layout(digits_scene: object) -> None:
+    assert digits_scene.beats == DIGITS_BEATS  # type: ignore[attr-defined]
+    check_layout(digits_scene)
+
+
+def test_digits_numbers_follow_the_trace(digits_scene: object) -> None:
+    """Accuracies and probabilities on screen are recomputed here from the trace's W, b."""
+    assert_numbers_match_trace(digits_scene)  # type: ignore[arg-type]
+    trace = digits_scene.trace  # type: ignore[attr-defined]
+    c = trace.config
+    samples = digits_scene.samples  # type: ignore[attr-defined]
+    checked = {"acc_train": set(), "acc_test": set(), "p_test": set()}
+    for s in digits_scene.numbers.shown:  # type: ignore[attr-defined]
+        step = trace.step(s.iteration)
+        if s.expression == "100*acc_train[iteration]":
+            value = 100 * plain_accuracy(step, c.x, c.y)
+            checked["acc_train"].add(s.iteration)
+        elif s.expression == "100*acc_test[iteration]":
+            value = 100 * plain_accuracy(step, c.x_test, c.y_test)
+            checked["acc_test"].add(s.iteration)
+        elif s.expression.startswith("p_test"):
+            cls, col = map(int, s.expression.split("[")[2].rstrip("]").split(","))
+            p = plain_outputs(step, c.x_test[:, samples])
+            assert cls == int(np.argmax(p[:, col])), "the number is not the largest output"
+            value = float(p[cls, col])
+            checked["p_test"].add((s.iteration, col))
+        else:
+            continue
+        assert s.text == fmt(value, s.decimals), (s.expression, s.iteration, s.text)
+    shown = set(digits_scene.shown)  # type: ignore[attr-defined]
+    assert checked["acc_train"] == shown and checked["acc_test"] == shown
+    assert checked["p_test"] == {(k, col) for k in shown for col in range(len(samples))}
+
+
+def test_digits_pictures_and_bars_follow_the_trace(digits_scene: object) -> None:
+    """Hidden unit j's picture is row j of W¹ in the image's row-major order; the test
+    images are x_test's columns; the bars are the last shown step's outputs."""
+    scene = digits_scene
+    trace = scene.trace  # type: ignore[attr-defined]
+    c = trace.config
+    shown = scene.shown  # type: ignore[attr-defined]
+    last = trace.step(shown[-1])
+    W1 = last.layers[0].W
+    scale = max(float(np.max(np.abs(trace.step(k).layers[0].W))) for k in shown)
+    units = scene.units  # type: ignore[attr-defined]
+    assert len(units) == W1.shape[0] == 16
+    for j in (0, 5, 15):
+        for r, col in ((0, 0), (1, 6), (3, 4), (6, 1), (7, 2), (4, 7)):
+            w = float(W1[j, 8 * r + col])
+            drawn = units[j].color_at(r, col)
+            assert drawn.to_hex() == value_color(w, scale).to_hex(), (j, r, col)
+            red, _, blue = drawn.to_rgb()
+            if abs(w) > scale / 6:  # at least one band away from 0: the sign shows
+                assert (blue > red) == (w > 0), (j, r, col, w)
+    samples = scene.samples  # type: ignore[attr-defined]
+    labels = c.y_test.argmax(axis=0)[samples]
+    assert len(set(labels.tolist())) == len(samples)
+    p = plain_outputs(last, c.x_test[:, samples])
+    for s, bars in enumerate(scene.bars):  # type: ignore[attr-defined]
+        assert bars.probabilities() == pytest.approx(list(p[:, s]), abs=2e-3)
+        image = scene.tests_panel[1][s][0]  # type: ignore[attr-defined]
+        pixels = c.x_test[:, samples[s]].reshape(8, 8)
+        bright = image.color_at(2, 3).to_rgb()[0]
+        dark = next((r, q) for r in range(8) for q in range(8) if pixels[r, q] == 0)
+        assert image.color_at(*dark).to_rgb()[0] < 0.2
+        assert (bright > 0.5) == (pixels[2, 3] > 0.5)
+
+
+def test_digits_curves_follow_the_trace(digits_scene: object) -> None:
+    scene = digits_scene
+    trace = scene.trace  # type: ignore[attr-defined]
+    c = trace.config
+    shown = scene.shown  # type: ignore[attr-defined]
+    assert 2 <= len(shown) <= training_module.SHOWN_ITERATIONS
+    axes = scene.acc_axes  # type: ignore[attr-defined]
+    curves = scene.acc_curves  # type: ignore[attr-defined]
+    assert len(curves) == 2 * (len(shown) - 1)
+    for n, (a, b) in enumerate(itertools.pairwise(shown)):
+        for which, (x, y) in enumerate(((c.x, c.y), (c.x_test, c.y_test))):
+            seg = curves[2 * n + which]
+            for k, point in ((a, seg.get_start()), (b, seg.get_end())):
+                px, py = axes.p2c(point)
+                assert px == pytest.approx(k)
+                assert py == pytest.approx(plain_accuracy(trace.step(k), x, y))
+    x, y = scene.axes.p2c(scene.curve_dot.get_center())  # type: ignore[attr-defined]
+    assert x == pytest.approx(shown[-1]) and y == pytest.approx(trace.step(shown[-1]).loss)
