@@ -263,18 +263,18 @@ class TrainingScene(TraceScene):
         self.axes = axes
         self.curve: list[VMobject] = []
         self.curve_dot = Dot(self._curve_point(k0), radius=0.06, color=COST_COLOR)
-        size = SMALL_SIZE
+        font = SMALL_SIZE
         last = self.shown[-1]
-        x_end = self.numbers.tex("iteration", decimals=0, iteration=last, font_size=size - 4)
+        x_end = self.numbers.tex("iteration", decimals=0, iteration=last, font_size=font - 4)
         x_end.next_to(axes.x_axis.get_end(), DOWN, buff=0.1)
-        x_label = MathTex("k", font_size=size).next_to(axes.x_axis.get_end(), RIGHT, buff=0.2)
-        y_label = MathTex("C", font_size=size, color=COST_COLOR)
+        x_label = MathTex("k", font_size=font).next_to(axes.x_axis.get_end(), RIGHT, buff=0.2)
+        y_label = MathTex("C", font_size=font, color=COST_COLOR)
         y_label.next_to(axes.y_axis.get_end(), UP, buff=0.1)
         first_loss = self.numbers.tex(
-            "loss", iteration=self.shown[0], font_size=size - 6, color=COST_COLOR
+            "loss", iteration=self.shown[0], font_size=font - 6, color=COST_COLOR
         )
         first_loss.next_to(axes.c2p(0, self.trace.step(self.shown[0]).loss), LEFT, buff=0.1)
-        zero = MathTex("0", font_size=size - 6).next_to(axes.c2p(0, 0), LEFT, buff=0.1)
+        zero = MathTex("0", font_size=font - 6).next_to(axes.c2p(0, 0), LEFT, buff=0.1)
         self.counter = self._counter(k0)
         self.counter.next_to(axes.c2p(n, top), DOWN + LEFT, buff=0.0)
         return VGroup(axes, x_end, x_label, y_label, first_loss, zero, self.curve_dot, self.counter)
@@ -513,11 +513,11 @@ class TrainingScene(TraceScene):
 
     def _accuracy_point(self, k: int, which: int) -> np.ndarray:
         name = ("acc_train", "acc_test")[which]
-        return self.acc_axes.c2p(k, self.numbers.defined[name][k])  # type: ignore[no-any-return]
+        return self.acc_axes.c2p(k, self.numbers.defined[name][k])
 
     def _accuracy_counter(self, k: int) -> VGroup:
         size = SMALL_SIZE
-        parts: list[Mobject] = []
+        parts: list[VMobject] = []
         for label, name, color in (
             ("train", "acc_train", TRAIN_COLOR),
             ("test", "acc_test", TEST_COLOR),
@@ -599,16 +599,16 @@ class TrainingScene(TraceScene):
         fit_in(curves, width / 2 - 0.4, room)
         curves.to_edge(RIGHT, buff=0.5).set_y(top - curves.height / 2 - 0.15)
 
-    def _advance_digits(self, previous: int, k: int) -> list[Animation]:
+    def _advance_digits(self, previous: int, k: int) -> list[Animation | _AnimationBuilder]:
         """Everything that changes on a digits trace from shown step ``previous`` to ``k``."""
         step = self.trace.step(k)
         counter = self._counter(k).move_to(self.counter, aligned_edge=LEFT)
         acc_counter = self._accuracy_counter(k).move_to(self.acc_counter, aligned_edge=LEFT)
         segment = self._segment(previous, k)
         self.curve.append(segment)
-        anims: list[Animation] = [
+        anims: list[Animation | _AnimationBuilder] = [
             Create(segment),
-            self.curve_dot.animate.move_to(self._curve_point(k)),
+            cast(_AnimationBuilder, self.curve_dot.animate.move_to(self._curve_point(k))),
             ReplacementTransform(self.counter, counter),
             ReplacementTransform(self.acc_counter, acc_counter),
         ]
@@ -616,7 +616,10 @@ class TrainingScene(TraceScene):
         for which, dot in enumerate(self.acc_dots):
             curve = self._accuracy_segment(previous, k, which)
             self.acc_curves.append(curve)
-            anims += [Create(curve), dot.animate.move_to(self._accuracy_point(k, which))]
+            anims += [
+                Create(curve),
+                cast(_AnimationBuilder, dot.animate.move_to(self._accuracy_point(k, which))),
+            ]
         W = step.layers[0].W
         anims += [unit.transition(W[j]) for j, unit in enumerate(self.units)]
         for s, bars in enumerate(self.bars):
