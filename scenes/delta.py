@@ -113,6 +113,8 @@ class BackpropInMatrixForm(BoardScene):
         super().setup()
         # One LaTeX run for every number the matrices can show (see texbatch).
         prewarm_tex(trace_number_texts(self.numbers))
+        self.carried: dict[str, VGroup] = {}
+        """Labelled matrices left on screen for the next board, by trace name."""
 
     def construct(self) -> None:
         self.show_network_and_notation()
@@ -347,8 +349,7 @@ class BackpropInMatrixForm(BoardScene):
         body = VGroup(formula, mats, result).arrange(DOWN, buff=0.6)
         self.place(body)
         self.record("cost", [formula, a_g, y_g, result])
-        self.play(self.reveal(formula))
-        self.play(self.reveal(mats))
+        self.play(self.reveal(formula, mats))
         self.play(
             TransformFromCopy(VGroup(a_g[1], y_g[1]), result.nums[0]),
             FadeIn(VGroup(*result.decor)),
@@ -386,7 +387,8 @@ class BackpropInMatrixForm(BoardScene):
             self.output_error_softmax()
         else:
             self.output_error_hadamard()
-        self.clear(keep=[self.heading], end_of_beat=True)
+        # δ^(L) stays up: BP2 carries it back (it moves into place there).
+        self.clear(keep=[self.heading, *self.carried.values()], end_of_beat=True)
 
     def entrywise(
         self,
@@ -413,8 +415,7 @@ class BackpropInMatrixForm(BoardScene):
             line.scale(lines[0].height / line.height if line.height else 1.0)
             line.move_to(lines[0])
         self.record(name, [formula, *row, lines[0], *([note] if note is not None else [])])
-        self.play(self.reveal(formula))
-        self.play(self.reveal(VGroup(*row[:4]), self.shell(d_g, d_m)))
+        self.play(self.reveal(formula, VGroup(*row[:4]), self.shell(d_g, d_m)))
         rects: VGroup | None = None
         shown: Mobject | None = None
         for (i, c), line in zip(cells, lines, strict=True):
@@ -439,6 +440,8 @@ class BackpropInMatrixForm(BoardScene):
             end.append(FadeIn(note))
         self.play(*end)
         self.wait(READ)
+        if self.L > 1:
+            self.carried[f"delta{self.L}"] = d_g
 
     def output_error_hadamard(self) -> None:
         L = self.L
@@ -488,10 +491,11 @@ class BackpropInMatrixForm(BoardScene):
         body = VGroup(formula, row).arrange(DOWN, buff=0.6)
         self.place(body)
         self.record("bp1", [formula, g_g, arrow, d_g])
-        self.play(self.reveal(formula))
-        self.play(self.reveal(g_g, arrow))
+        self.play(self.reveal(formula, g_g, arrow))
         self.play(TransformFromCopy(g_g, d_g), run_time=1.5)
         self.wait(READ)
+        if L > 1:
+            self.carried[f"delta{L}"] = d_g
 
     # -----------------------------------------------------------------------------------
     # Beat 5: backpropagate (BP2)
@@ -586,11 +590,15 @@ class BackpropInMatrixForm(BoardScene):
         self.record(f"bp2_{l}", [formula, *row, line1, line2])
         self.record(f"bp2_{l}_before_transpose", [formula, W_g])
 
-        # W^(l+1) appears, then its rows turn into columns.
+        # W^(l+1) appears, then its rows turn into columns (while δ^(l+1), if the board
+        # before showed it, moves into place).
+        came = self.carried.pop(f"delta{l + 1}", None)
         self.play(self.reveal(formula, W_g))
         self.wait(0.5)
-        self.play(*self.transpose_animations(W_g, W, WT_g, WT), run_time=2)
-        self.play(self.reveal(VGroup(*row[1:5]), self.shell(d_g, d)))
+        carry = [ReplacementTransform(came, dn_g)] if came is not None else []
+        self.play(*self.transpose_animations(W_g, W, WT_g, WT), *carry, run_time=2)
+        rest_of_row = row[2:5] if came is not None else row[1:5]
+        self.play(self.reveal(VGroup(*rest_of_row), self.shell(d_g, d)))
         # Row k of W^T times column s of δ^(l+1).
         rects, draw = back.highlight(WT, dn)
         self.play(draw)
@@ -624,8 +632,7 @@ class BackpropInMatrixForm(BoardScene):
         self.record(f"bp2_{l}_diagram", [target, VGroup(labels, diagram)])
         self.clear(keep=[self.heading, *d_g.get_family()])
         self.regroup(d_g)
-        self.play(Transform(d_g, target))
-        self.play(self.reveal(diagram, labels))
+        self.play(Transform(d_g, target), self.reveal(diagram, labels), run_time=1.2)
         copies: list[Mobject] = []
         flights: list[Any] = []
         for (i, c), entry in d._entry_at.items():
@@ -764,9 +771,9 @@ class BackpropInMatrixForm(BoardScene):
             + ([g.db[0]] if g.db is not None else [])
             + [g.diagram, line],
         )
-        self.play(self.reveal(formula))
         self.play(
             self.reveal(
+                formula,
                 VGroup(d_label, g.delta, a_label, g.aT, w_label),
                 g.dW.get_shell(),
                 g.diagram,
@@ -876,11 +883,10 @@ class BackpropInMatrixForm(BoardScene):
         )
         self.place(VGroup(formula, mats, line).arrange(DOWN, buff=0.45))
         self.record(f"update_{l}", [formula, *(p for r in rows for p in r), line])
-        self.play(self.reveal(formula))
         shells = [self.shell(g, m) for g, m in created]
         new_groups = [g for g, _ in created]
         others = [p for r in rows for p in r if p not in new_groups]
-        self.play(self.reveal(VGroup(*others), *shells))
+        self.play(self.reveal(formula, VGroup(*others), *shells))
         W_old = cast(TraceMatrix, rows[0][0][1])
         dW_m = cast(TraceMatrix, rows[0][2][1])
         rects, draw = highlight([W_old.get_entry(j, k), dW_m.get_entry(j, k)])
@@ -910,15 +916,15 @@ class BackpropInMatrixForm(BoardScene):
             [r"\text{after the update:}\quad C =", Num("loss_after", style.COST_COLOR)],
             font_size=style.TITLE_SIZE,
         )
-        arrow = MathTex(r"\longrightarrow", font_size=style.TITLE_SIZE)
-        row = VGroup(before, arrow, after).arrange(RIGHT, buff=0.5)
-        self.place(row)
+        arrow = MathTex(r"\Big\downarrow", font_size=style.TITLE_SIZE)
+        # One above the other, large: the two costs fill the board the update leaves.
+        row = VGroup(before, arrow, after).arrange(DOWN, buff=0.35)
+        self.place(row, grow=2.5)
         self.record("cost_before_after", [before, arrow, after])
         self.play(FadeIn(before))
         self.play(FadeIn(arrow), FadeIn(after))
         self.wait(READ)
-        self.clear(end_of_beat=True)
-        self.heading = None
+        self.clear(keep=[self.heading], end_of_beat=True)
 
     # -----------------------------------------------------------------------------------
     # Beat 8: summary
@@ -980,5 +986,5 @@ class BackpropInMatrixForm(BoardScene):
         boxes.arrange_in_grid(rows=2, cols=2, buff=(0.9, 0.6))
         self.place(boxes)
         self.record("summary", list(boxes))
-        self.play(self.reveal(*boxes, lag_ratio=0.5), run_time=3)
+        self.play(self.reveal(*boxes))
         self.wait(READ * 2)

@@ -17,6 +17,7 @@ from scene_harness import (
     ROOT,
     assert_numbers_match_trace,
     assert_renders_at_ql,
+    assert_reviewed,
     displayed_text,
     load_scene_module,
     run_scene,
@@ -166,4 +167,5 @@ def test_gradient_descent(scene: object) -> None:
 
 @pytest.mark.slow
 def test_render_ql(tmp_path: Path) -> None:
-    assert_renders_at_ql("scalar", "ScalarScene", tmp_path, len(BEATS))
+    video = assert_renders_at_ql("scalar", "ScalarScene", tmp_path, len(BEATS))
+    assert_reviewed(video)
