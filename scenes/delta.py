@@ -286,6 +286,8 @@ class BackpropInMatrixForm(BoardScene):
         if rest:
             self.play(LaggedStart(*(FadeIn(e) for e in rest), lag_ratio=0.1))
         self.wait(READ)
+        self.regroup(z_g)  # its shell and numbers came separately: it moves on as one
+        self.carried[f"z{l}"] = z_g
 
     def activate_layer(self, l: int) -> None:
         """``a^(l) = f(z^(l))`` entry by entry."""
@@ -303,8 +305,12 @@ class BackpropInMatrixForm(BoardScene):
         body = VGroup(formula, row).arrange(DOWN, buff=0.6)
         self.place(body)
         self.record(f"activation_{l}", [formula, z_g, arrow, a_g])
-        self.clear(keep=[self.heading] if self.heading else [])
-        self.play(self.reveal(formula, z_g, arrow, self.shell(a_g, a)))
+        # z^(l) moves over from the forward board while the rest of this one comes in.
+        came = self.carried.pop(f"z{l}", None)
+        self.clear(keep=[self.heading, came])
+        carry = [ReplacementTransform(came, z_g)] if came is not None else []
+        shown = [formula, arrow] if came is not None else [formula, z_g, arrow]
+        self.play(self.reveal(*shown, self.shell(a_g, a)), *carry)
         flights = [
             TransformFromCopy(z.get_entry(i, c), a.get_entry(i, c))
             for (i, c) in a._entry_at  # row by row: entry by entry
@@ -628,7 +634,9 @@ class BackpropInMatrixForm(BoardScene):
             )
         )
         target = d_g.copy()
-        row = VGroup(target, VGroup(labels, diagram)).arrange(RIGHT, buff=1.2)
+        # δ^(l) on the right, where the BP2 board had it: it moves a little, never across
+        # the diagram coming in.
+        row = VGroup(VGroup(labels, diagram), target).arrange(RIGHT, buff=1.2)
         self.place(row)
         self.record(f"bp2_{l}_diagram", [target, VGroup(labels, diagram)])
         self.clear(keep=[self.heading, *d_g.get_family()])
@@ -922,7 +930,7 @@ class BackpropInMatrixForm(BoardScene):
         row = VGroup(before, arrow, after).arrange(DOWN, buff=0.35)
         self.place(row, grow=2.5)
         self.record("cost_before_after", [before, arrow, after])
-        self.play(FadeIn(before))
+        self.play(self.reveal(before))
         self.play(FadeIn(arrow), FadeIn(after))
         self.wait(READ)
         self.clear(keep=[self.heading], end_of_beat=True)
