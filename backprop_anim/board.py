@@ -320,7 +320,16 @@ class BoardScene(TraceScene):
     def regroup(self, group: Mobject) -> None:
         """Swap a group's pieces on screen for the group itself, to move it as one."""
         family = {id(m) for m in group.get_family()}
-        self.remove(*[m for m in self.mobjects if id(m) in family])
+        # A wrapper that brought some of the pieces (a shell revealed as one) goes too:
+        # kept, it would draw them a second time.
+        self.remove(
+            *[
+                m
+                for m in self.mobjects
+                if id(m) in family
+                or (all(id(p) in family for p in m.get_family()[1:]) and len(m.get_family()) > 1)
+            ]
+        )
         self.add(group)
 
     @property

@@ -286,7 +286,6 @@ class BackpropInMatrixForm(BoardScene):
         if rest:
             self.play(LaggedStart(*(FadeIn(e) for e in rest), lag_ratio=0.1))
         self.wait(READ)
-        self.regroup(z_g)  # its shell and numbers came separately: it moves on as one
         self.carried[f"z{l}"] = z_g
 
     def activate_layer(self, l: int) -> None:
@@ -307,6 +306,8 @@ class BackpropInMatrixForm(BoardScene):
         self.record(f"activation_{l}", [formula, z_g, arrow, a_g])
         # z^(l) moves over from the forward board while the rest of this one comes in.
         came = self.carried.pop(f"z{l}", None)
+        if came is not None:
+            self.regroup(came)  # its shell and numbers came separately: it moves as one
         self.clear(keep=[self.heading, came])
         carry = [ReplacementTransform(came, z_g)] if came is not None else []
         shown = [formula, arrow] if came is not None else [formula, z_g, arrow]
