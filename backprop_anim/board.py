@@ -10,7 +10,7 @@ the notation (``a^{(l)}``, or ``A^{(l)}`` for a batch).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from manim import (
@@ -27,6 +27,8 @@ from manim import (
     Text,
     VGroup,
     config,
+    rush_from,
+    smooth,
 )
 
 from backprop_anim import style
@@ -63,6 +65,12 @@ class BoardScene(TraceScene):
         self.heading: Mobject | None = None
         self.covers: dict[int, Rectangle] = {}
         """Covers on screen, by id (see :meth:`cover`)."""
+        self.leaving: list[Mobject] = []
+        """What :meth:`clear` sent away and is still on screen (see :meth:`flush`)."""
+        self.changing_heading = False
+        """True while a title changes (or a board leaves): such a play does not flush."""
+        self.board_left = False
+        """True from a board's fade-out to the next :meth:`reveal`."""
 
     # -----------------------------------------------------------------------------------
     # Facts about the trace (read, never computed)
@@ -143,23 +151,33 @@ class BoardScene(TraceScene):
     # -----------------------------------------------------------------------------------
 
     def set_heading(self, text: str) -> Mobject:
-        """The beat's title, top left; cross-fades from the previous one.
+        """The beat's title, top left; cross-fades from the previous one in place.
 
         By curtains (see :meth:`curtain`): a cover fades in over the old title while the new
         one, above that cover, is uncovered. On screen this is a cross-fade; manim redraws
         two rectangles and one title per frame instead of morphing every glyph of both
-        (``FadeTransform`` of two titles cost 0.3 s a heading at ``-ql``).
+        (``FadeTransform`` of two titles cost 0.3 s a heading at ``-ql``). The board that
+        :meth:`clear` sent away stays up under the new title until the next picture comes
+        in, so a viewer never looks at a bare title; a board that leaves with its title
+        fades out while the new title comes in.
         """
         new = Text(text, font_size=style.TITLE_SIZE - 8, color=style.TEXT_COLOR)
         new.to_corner(UL, buff=0.3)
         old = self.heading
-        if old is not None and old in self.mobjects:
+        leaving = {id(m) for m in self.leaving}
+        if old is not None and old in self.mobjects and id(old) not in leaving:
             cover = self.curtain(old).set_fill(opacity=0.0)
             self.add(cover)
+            self.changing_heading = True
             self.play(cover.animate.set_fill(opacity=1.0), self.reveal(new), run_time=0.6)
+            self.changing_heading = False
             self.remove(old, cover)
         else:
-            self.play(self.reveal(new), run_time=0.5)
+            fade, done = self.leave()
+            self.changing_heading = True
+            self.play(*fade, self.reveal(new), run_time=0.5)
+            self.changing_heading = False
+            done()
         self.heading = new
         return new
 
@@ -208,33 +226,66 @@ class BoardScene(TraceScene):
         return rect
 
     def reveal(self, *mobs: Mobject, lag_ratio: float = 0.0) -> Animation:
-        """Put ``mobs`` on screen under curtains; the animation returned lifts them."""
+        """Put ``mobs`` on screen under curtains; the animation returned lifts them.
+
+        What :meth:`clear` sent away fades out first (only a title changes over a board);
+        the board that follows it then shows at once and settles (``rush_from``), so the
+        screen between two boards is bare for a few frames only.
+        """
+        if not self.changing_heading:
+            self.flush()
+        rate = rush_from if self.board_left else smooth
+        self.board_left = False
         covers = [self.curtain(m) for m in mobs]
         self.add(*mobs, *covers)
-        return LaggedStart(*(FadeOut(c) for c in covers), lag_ratio=lag_ratio)
+        return LaggedStart(*(FadeOut(c, rate_func=rate) for c in covers), lag_ratio=lag_ratio)
 
     def clear(  # type: ignore[override]  # manim's clear() removes all, unanimated
         self, keep: Sequence[Mobject | None] = (), end_of_beat: bool = False
     ) -> None:
-        """Fade out everything but ``keep`` (one thing at a time on screen).
+        """Send away everything but ``keep``: it fades out as the next picture comes in.
 
-        At the ``end_of_beat``, the picture first stays up until the beat's narration has
-        been shown (the fade overlaps its last half second), so a narration longer than its
-        beat never runs on over an empty screen. ``None`` in ``keep`` (no heading) is
-        ignored.
+        The board stays up until then (the next :meth:`reveal` or :meth:`play`; a new
+        title from :meth:`set_heading` changes over it), so the screen is never left with
+        a bare title while the next board is built. At the ``end_of_beat`` the board
+        first stays up until the beat's narration has been shown, so a narration longer
+        than its beat never runs on over an empty screen. ``None`` in ``keep`` (no
+        heading) is ignored.
         """
         keep_ids = {id(m) for k in keep if k is not None for m in k.get_family()}
         gone = [m for m in self.mobjects if id(m) not in keep_ids]
-        if not gone:
-            return
         if end_of_beat:
-            self.finish_beats(lead=CLEAR_TIME)
+            self.finish_beats()
+        known = {id(m) for m in self.leaving}
+        self.leaving += [m for m in gone if id(m) not in known]
+
+    def leave(self) -> tuple[list[Any], Callable[[], None]]:
+        """The fade-out of what :meth:`clear` sent away, and what to do once it has played."""
+        gone = [m for m in self.leaving if m in self.mobjects]
+        self.leaving = []
+        if not gone:
+            return [], lambda: None
+        gone_ids = {id(m) for m in gone}
         cover = self.cover(FRAME_W + 1, FRAME_H + 1, opacity=0.0)
         self.add(cover)
-        self.bring_to_front(*(m for m in self.mobjects if id(m) in keep_ids))
-        self.play(cover.animate.set_fill(opacity=1.0), run_time=CLEAR_TIME)
-        self.remove(*gone, cover)
-        self.covers.clear()  # nothing is covered any more
+        # What stays (and what came since) stays above the cover, in its order.
+        self.bring_to_front(*(m for m in self.mobjects if id(m) not in gone_ids and m is not cover))
+
+        def done() -> None:
+            self.remove(*gone, cover)
+            self.board_left = True
+            self.covers = {k: c for k, c in self.covers.items() if c in self.mobjects}
+
+        return [cover.animate.set_fill(opacity=1.0)], done
+
+    def flush(self) -> None:
+        """Fade out now what :meth:`clear` sent away (nothing if nothing is leaving)."""
+        fade, done = self.leave()
+        if fade:
+            self.changing_heading = True  # this play must not flush again
+            self.play(*fade, run_time=CLEAR_TIME)
+            self.changing_heading = False
+            done()
 
     def play(self, *animations: Any, **kwargs: Any) -> None:
         """:meth:`Scene.play`, with what it animates on screen lifted to the top first.
@@ -245,7 +296,10 @@ class BoardScene(TraceScene):
         Lifting the animated mobjects to the top of the drawing order changes nothing on
         screen (layouts do not overlap, see :meth:`record`), except for covers, which are
         never lifted: they must stay between what they hide and what is above them.
+        What :meth:`clear` sent away fades out first (see :meth:`flush`).
         """
+        if not self.changing_heading:
+            self.flush()
         on_screen = {id(m) for m in self.get_mobject_family_members()}
         lift: list[Mobject] = []
 
@@ -266,7 +320,16 @@ class BoardScene(TraceScene):
     def regroup(self, group: Mobject) -> None:
         """Swap a group's pieces on screen for the group itself, to move it as one."""
         family = {id(m) for m in group.get_family()}
-        self.remove(*[m for m in self.mobjects if id(m) in family])
+        # A wrapper that brought some of the pieces (a shell revealed as one) goes too:
+        # kept, it would draw them a second time.
+        self.remove(
+            *[
+                m
+                for m in self.mobjects
+                if id(m) in family
+                or (all(id(p) in family for p in m.get_family()[1:]) and len(m.get_family()) > 1)
+            ]
+        )
         self.add(group)
 
     @property

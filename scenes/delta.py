@@ -114,6 +114,8 @@ class BackpropInMatrixForm(BoardScene):
         super().setup()
         # One LaTeX run for every number the matrices can show (see texbatch).
         prewarm_tex(trace_number_texts(self.numbers))
+        self.carried: dict[str, VGroup] = {}
+        """Labelled matrices left on screen for the next board, by trace name."""
 
     def construct(self) -> None:
         self.show_network_and_notation()
@@ -289,6 +291,7 @@ class BackpropInMatrixForm(BoardScene):
         if rest:
             self.play(LaggedStart(*(FadeIn(e) for e in rest), lag_ratio=0.1))
         self.wait(READ)
+        self.carried[f"z{l}"] = z_g
 
     @property
     def digits_on(self) -> bool:
@@ -340,8 +343,14 @@ class BackpropInMatrixForm(BoardScene):
         body = VGroup(formula, row).arrange(DOWN, buff=0.6)
         self.place(body)
         self.record(f"activation_{l}", [formula, *row])
-        self.clear(keep=[self.heading] if self.heading else [])
-        self.play(self.reveal(formula, z_g, arrow, self.shell(a_g, a)))
+        # z^(l) moves over from the forward board while the rest of this one comes in.
+        came = self.carried.pop(f"z{l}", None)
+        if came is not None:
+            self.regroup(came)  # its shell and numbers came separately: it moves as one
+        self.clear(keep=[self.heading, came])
+        carry = [ReplacementTransform(came, z_g)] if came is not None else []
+        shown = [formula, arrow] if came is not None else [formula, z_g, arrow]
+        self.play(self.reveal(*shown, self.shell(a_g, a)), *carry)
         flights = [
             TransformFromCopy(z.get_entry(i, c), a.get_entry(i, c))
             for (i, c) in a._entry_at  # row by row: entry by entry
@@ -388,8 +397,7 @@ class BackpropInMatrixForm(BoardScene):
         body = VGroup(formula, mats, result).arrange(DOWN, buff=0.6)
         self.place(body)
         self.record("cost", [formula, a_g, y_g, result])
-        self.play(self.reveal(formula))
-        self.play(self.reveal(mats))
+        self.play(self.reveal(formula, mats))
         self.play(
             TransformFromCopy(VGroup(a_g[1], y_g[1]), result.nums[0]),
             FadeIn(VGroup(*result.decor)),
@@ -427,7 +435,8 @@ class BackpropInMatrixForm(BoardScene):
             self.output_error_softmax()
         else:
             self.output_error_hadamard()
-        self.clear(keep=[self.heading], end_of_beat=True)
+        # δ^(L) stays up: BP2 carries it back (it moves into place there).
+        self.clear(keep=[self.heading, *self.carried.values()], end_of_beat=True)
 
     def entrywise(
         self,
@@ -454,8 +463,7 @@ class BackpropInMatrixForm(BoardScene):
             line.scale(lines[0].height / line.height if line.height else 1.0)
             line.move_to(lines[0])
         self.record(name, [formula, *row, lines[0], *([note] if note is not None else [])])
-        self.play(self.reveal(formula))
-        self.play(self.reveal(VGroup(*row[:4]), self.shell(d_g, d_m)))
+        self.play(self.reveal(formula, VGroup(*row[:4]), self.shell(d_g, d_m)))
         rects: VGroup | None = None
         shown: Mobject | None = None
         for (i, c), line in zip(cells, lines, strict=True):
@@ -480,6 +488,9 @@ class BackpropInMatrixForm(BoardScene):
             end.append(FadeIn(note))
         self.play(*end)
         self.wait(READ)
+        if self.L > 1:
+            self.regroup(d_g)  # its shell and numbers came separately: they leave as one
+            self.carried[f"delta{self.L}"] = d_g
 
     def output_error_hadamard(self) -> None:
         L = self.L
@@ -529,10 +540,11 @@ class BackpropInMatrixForm(BoardScene):
         body = VGroup(formula, row).arrange(DOWN, buff=0.6)
         self.place(body)
         self.record("bp1", [formula, g_g, arrow, d_g])
-        self.play(self.reveal(formula))
-        self.play(self.reveal(g_g, arrow))
+        self.play(self.reveal(formula, g_g, arrow))
         self.play(TransformFromCopy(g_g, d_g), run_time=1.5)
         self.wait(READ)
+        if L > 1:
+            self.carried[f"delta{L}"] = d_g
 
     # -----------------------------------------------------------------------------------
     # Beat 5: backpropagate (BP2)
@@ -630,11 +642,15 @@ class BackpropInMatrixForm(BoardScene):
         self.record(f"bp2_{l}", [formula, *row, line1, line2])
         self.record(f"bp2_{l}_before_transpose", [formula, W_g])
 
-        # W^(l+1) appears, then its rows turn into columns.
+        # W^(l+1) appears, then its rows turn into columns (while δ^(l+1), if the board
+        # before showed it, moves into place).
+        came = self.carried.pop(f"delta{l + 1}", None)
         self.play(self.reveal(formula, W_g))
         self.wait(0.5)
-        self.play(*self.transpose_animations(W_g, W, WT_g, WT), run_time=2)
-        self.play(self.reveal(VGroup(*row[1:5]), self.shell(d_g, d)))
+        carry = [ReplacementTransform(came, dn_g)] if came is not None else []
+        self.play(*self.transpose_animations(W_g, W, WT_g, WT), *carry, run_time=2)
+        rest_of_row = row[2:5] if came is not None else row[1:5]
+        self.play(self.reveal(VGroup(*rest_of_row), self.shell(d_g, d)))
         # Row k of W^T times column s of δ^(l+1).
         rects, draw = back.highlight(WT, dn)
         self.play(draw)
@@ -663,13 +679,14 @@ class BackpropInMatrixForm(BoardScene):
             )
         )
         target = d_g.copy()
-        row = VGroup(target, VGroup(labels, diagram)).arrange(RIGHT, buff=1.2)
+        # δ^(l) on the right, where the BP2 board had it: it moves a little, never across
+        # the diagram coming in.
+        row = VGroup(VGroup(labels, diagram), target).arrange(RIGHT, buff=1.2)
         self.place(row)
         self.record(f"bp2_{l}_diagram", [target, VGroup(labels, diagram)])
         self.clear(keep=[self.heading, *d_g.get_family()])
         self.regroup(d_g)
-        self.play(Transform(d_g, target))
-        self.play(self.reveal(diagram, labels))
+        self.play(Transform(d_g, target), self.reveal(diagram, labels), run_time=1.2)
         copies: list[Mobject] = []
         flights: list[Any] = []
         for (i, c), entry in d._entry_at.items():
@@ -808,9 +825,9 @@ class BackpropInMatrixForm(BoardScene):
             + ([g.db[0]] if g.db is not None else [])
             + [g.diagram, line],
         )
-        self.play(self.reveal(formula))
         self.play(
             self.reveal(
+                formula,
                 VGroup(d_label, g.delta, a_label, g.aT, w_label),
                 g.dW.get_shell(),
                 g.diagram,
@@ -920,11 +937,10 @@ class BackpropInMatrixForm(BoardScene):
         )
         self.place(VGroup(formula, mats, line).arrange(DOWN, buff=0.45))
         self.record(f"update_{l}", [formula, *(p for r in rows for p in r), line])
-        self.play(self.reveal(formula))
         shells = [self.shell(g, m) for g, m in created]
         new_groups = [g for g, _ in created]
         others = [p for r in rows for p in r if p not in new_groups]
-        self.play(self.reveal(VGroup(*others), *shells))
+        self.play(self.reveal(formula, VGroup(*others), *shells))
         W_old = cast(TraceMatrix, rows[0][0][1])
         dW_m = cast(TraceMatrix, rows[0][2][1])
         rects, draw = highlight([W_old.get_entry(j, k), dW_m.get_entry(j, k)])
@@ -954,15 +970,15 @@ class BackpropInMatrixForm(BoardScene):
             [r"\text{after the update:}\quad C =", Num("loss_after", style.COST_COLOR)],
             font_size=style.TITLE_SIZE,
         )
-        arrow = MathTex(r"\longrightarrow", font_size=style.TITLE_SIZE)
-        row = VGroup(before, arrow, after).arrange(RIGHT, buff=0.5)
-        self.place(row)
+        arrow = MathTex(r"\Big\downarrow", font_size=style.TITLE_SIZE)
+        # One above the other, large: the two costs fill the board the update leaves.
+        row = VGroup(before, arrow, after).arrange(DOWN, buff=0.35)
+        self.place(row, grow=2.5)
         self.record("cost_before_after", [before, arrow, after])
-        self.play(FadeIn(before))
+        self.play(self.reveal(before))
         self.play(FadeIn(arrow), FadeIn(after))
         self.wait(READ)
-        self.clear(end_of_beat=True)
-        self.heading = None
+        self.clear(keep=[self.heading], end_of_beat=True)
 
     # -----------------------------------------------------------------------------------
     # Beat 8: summary
@@ -1024,5 +1040,5 @@ class BackpropInMatrixForm(BoardScene):
         boxes.arrange_in_grid(rows=2, cols=2, buff=(0.9, 0.6))
         self.place(boxes)
         self.record("summary", list(boxes))
-        self.play(self.reveal(*boxes, lag_ratio=0.5), run_time=3)
+        self.play(self.reveal(*boxes))
         self.wait(READ * 2)

@@ -14,6 +14,7 @@ from scene_harness import (
     ROOT,
     assert_numbers_match_trace,
     assert_renders_at_ql,
+    assert_reviewed,
     displayed_text,
     load_scene_module,
     run_scene,
@@ -152,4 +153,10 @@ def test_training_order(scene: object) -> None:
 @pytest.mark.slow
 def test_render_ql(tmp_path: Path) -> None:
     # One subtitle per cue: the graph beat says two (chain/graph/graph, chain/graph/values).
-    assert_renders_at_ql("chain", "ChainScene", tmp_path, len(BEATS) + 1)
+    video = assert_renders_at_ql("chain", "ChainScene", tmp_path, len(BEATS) + 1)
+    # Open dead air / narrow frames (issue 14): an expected failure until reworked.
+    assert_reviewed(
+        video,
+        known="chain.py: "
+        "sparse openings of the graph, training-order and bridge beats, not yet reworked",
+    )

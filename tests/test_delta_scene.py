@@ -23,6 +23,7 @@ from scene_harness import (
     ROOT,
     assert_numbers_match_trace,
     assert_renders_at_ql,
+    assert_reviewed,
     load_scene_module,
     run_scene,
     scene_class,
@@ -267,7 +268,8 @@ def test_summary(scene: object) -> None:
 
 @pytest.mark.slow
 def test_render_ql(tmp_path: Path) -> None:
-    assert_renders_at_ql("delta", "BackpropInMatrixForm", tmp_path, len(BEATS))
+    video = assert_renders_at_ql("delta", "BackpropInMatrixForm", tmp_path, len(BEATS))
+    assert_reviewed(video)
 
 
 def test_digits_input_image_and_output_probabilities(media: Path) -> None:

@@ -17,6 +17,7 @@ from scene_harness import (
     ROOT,
     assert_numbers_match_trace,
     assert_renders_at_ql,
+    assert_reviewed,
     load_scene_module,
     run_scene,
     scene_class,
@@ -181,7 +182,8 @@ def test_whole_iteration(scene: object) -> None:
 
 @pytest.mark.slow
 def test_render_ql(tmp_path: Path) -> None:
-    assert_renders_at_ql("network", "NetworkScene", tmp_path, len(BEATS))
+    video = assert_renders_at_ql("network", "NetworkScene", tmp_path, len(BEATS))
+    assert_reviewed(video)
 
 
 def check_layout(scene: object) -> None:

@@ -17,6 +17,7 @@ from scene_harness import (
     ROOT,
     assert_numbers_match_trace,
     assert_renders_at_ql,
+    assert_reviewed,
     displayed_text,
     load_scene_module,
     run_scene,
@@ -166,4 +167,10 @@ def test_gradient_descent(scene: object) -> None:
 
 @pytest.mark.slow
 def test_render_ql(tmp_path: Path) -> None:
-    assert_renders_at_ql("scalar", "ScalarScene", tmp_path, len(BEATS))
+    video = assert_renders_at_ql("scalar", "ScalarScene", tmp_path, len(BEATS))
+    # Open dead air / narrow frames (issue 14): an expected failure until reworked.
+    assert_reviewed(
+        video,
+        known="scalar.py: "
+        "narrow boards (one chain in a third of the width) and sparse openings, not yet reworked",
+    )

@@ -19,6 +19,7 @@ from scene_harness import (
     ROOT,
     assert_numbers_match_trace,
     assert_renders_at_ql,
+    assert_reviewed,
     load_scene_module,
     run_scene,
     scene_class,
@@ -179,7 +180,12 @@ def test_trained(scene: object) -> None:
 
 @pytest.mark.slow
 def test_render_ql(tmp_path: Path) -> None:
-    assert_renders_at_ql("training", "TrainingScene", tmp_path, len(BEATS))
+    video = assert_renders_at_ql("training", "TrainingScene", tmp_path, len(BEATS))
+    # Open dead air / narrow frames (issue 14): an expected failure until reworked.
+    assert_reviewed(
+        video,
+        known="training.py: the run beat opens on a near-empty frame, not yet reworked",
+    )
 
 
 def check_layout(scene: object) -> None:
