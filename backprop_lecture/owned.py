@@ -57,20 +57,8 @@ class OutputFolder:
 
     def __enter__(self) -> OutputFolder:
         out = self.out
-        if out.exists() and not out.is_dir():
-            raise BackpropError(
-                str(out), "-o", "is a file; give a folder for the lecture's outputs"
-            )
+        check_output(out)
         marker = out / MARKER
-        if out.is_dir() and not marker.is_file():
-            foreign = sorted(p.name for p in out.iterdir() if p.name not in OWN_NAMES)
-            if foreign:
-                raise BackpropError(
-                    str(out),
-                    "-o",
-                    f"holds files backprop did not write ({', '.join(foreign[:3])}"
-                    f"{', …' if len(foreign) > 3 else ''}); give a new or empty folder",
-                )
         out.mkdir(parents=True, exist_ok=True)
         fd = os.open(marker, os.O_RDWR | os.O_CREAT, 0o644)
         try:
