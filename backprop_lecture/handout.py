@@ -20,10 +20,10 @@ an ellipsis, the last entry) with the true shape in each caption.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from backprop_core.activations import ACTIVATIONS
 from backprop_core.errors import BackpropError, printable
@@ -145,6 +145,30 @@ def _at(name: str) -> Callable[[int, int], str]:
 def _col0(name: str) -> Callable[[int, int], str]:
     """The expression of entry ``j`` of an ``(n, 1)`` array such as ``b`` (any ``i``)."""
     return lambda j, i: f"{name}[{j},0]"
+
+
+def _parameters(B: _Builder, n: Sequence[int], l: int, bias: bool, updated: bool) -> list[Any]:
+    """``W^(l)`` as a matrix and ``b^(l)`` as a column: the given ones, or the updated
+    ones (``W_next``, ``b_next``), which are answers."""
+    suffix, words = (
+        ("_next", ("New weights", "New biases")) if updated else ("", ("Weights", "Biases"))
+    )
+    blocks: list[Any] = [
+        B.matrix(
+            f"{words[0]} $W^{{({l})}}$ (${_shape(n[l], n[l - 1])}$)",
+            _at(f"W{suffix}{l}"),
+            (n[l], n[l - 1]),
+            answer=updated,
+        )
+    ]
+    if bias:
+        blocks.append(
+            Table(
+                f"{words[1]} $b^{{({l})}}$ (${_shape(n[l], 1)}$)",
+                *_columns(B, [(f"$b^{{({l})}}_j$", _col0(f"b{suffix}{l}"), updated)], n[l]),
+            )
+        )
+    return blocks
 
 
 def _shape(n: int, m: int) -> str:
@@ -289,21 +313,7 @@ def build(
         n[L],
     )
     for l in range(1, L + 1):
-        given.blocks.append(
-            B.matrix(
-                f"Weights $W^{{({l})}}$ (${_shape(n[l], n[l - 1])}$)",
-                _at(f"W{l}"),
-                (n[l], n[l - 1]),
-                answer=False,
-            )
-        )
-        if bias:
-            given.blocks.append(
-                Table(
-                    f"Biases $b^{{({l})}}$ (${_shape(n[l], 1)}$)",
-                    *_columns(B, [(f"$b^{{({l})}}_j$", _col0(f"b{l}"), False)], n[l]),
-                )
-            )
+        given.blocks += _parameters(B, n, l, bias, updated=False)
     sections.append(given)
 
     # --- forward pass -----------------------------------------------------------------
@@ -430,21 +440,7 @@ def build(
     update = Section("Update")
     update.eq(equations.update("W") + (",\\quad " + equations.update("b") if bias else ""))
     for l in range(1, L + 1):
-        update.blocks.append(
-            B.matrix(
-                f"New weights $W^{{({l})}}$ (${_shape(n[l], n[l - 1])}$)",
-                _at(f"W_next{l}"),
-                (n[l], n[l - 1]),
-                answer=True,
-            )
-        )
-        if bias:
-            update.blocks.append(
-                Table(
-                    f"New biases $b^{{({l})}}$ (${_shape(n[l], 1)}$)",
-                    *_columns(B, [(f"$b^{{({l})}}_j$", _col0(f"b_next{l}"), True)], n[l]),
-                )
-            )
+        update.blocks += _parameters(B, n, l, bias, updated=True)
     update.blocks.append(
         Table(
             "The cost before and after the update (a forward pass with the new parameters)",
