@@ -1,4 +1,4 @@
-r"""Handouts: one iteration's worked solution as Markdown or LaTeX tables.
+r"""Handouts: one iteration's worked solution as Markdown or LaTeX.
 
 A handout follows the video's order: what is given (``x``, ``y``, ``W^(l)``, ``b^(l)``,
 ``η``), the forward pass (``z^(l)``, ``a^(l)``), the cost, the output error (BP1), the
@@ -13,8 +13,15 @@ turns the worked solution into an exercise sheet.
 
 The document is first built as plain data (:func:`build`) and then written by
 :func:`to_markdown` or :func:`to_latex`; :func:`write_handout` picks the format from the
-file's suffix and writes atomically. Large layers are elided like on screen (first entries,
-an ellipsis, the last entry) with the true shape in each caption.
+file's suffix and writes atomically.
+
+Each quantity is typeset as the matrix the video shows (a ``bmatrix``), elided by the
+video's rule and limits (first entries, ``\cdots``/``\vdots``/``\ddots``, the last
+entry) with the true shape in its caption; beside it, the per-entry working: a row per
+neuron for the vectors of one sample, and for each ``∂C/∂W^(l)`` the entry the video
+computes, written out. Indices count from 0 as in the video, the trace and NumPy
+(``W^(l)[j, k]`` is row ``j``, column ``k``; a batch's sample ``s`` is column ``s``);
+layers count from 1 as in Nielsen (``a^(0) = x``).
 """
 
 from __future__ import annotations
@@ -31,21 +38,31 @@ from backprop_core.files import write_text_atomically
 from backprop_core.losses import LOSSES, SOFTMAX_CROSS_ENTROPY_LATEX
 from backprop_core.trace import Step, Trace
 from backprop_explain import equations
-from backprop_explain.elide import visible_indices
+from backprop_explain.elide import Index, largest_entry, visible_indices
 from backprop_explain.explain import evaluate
 from backprop_explain.format import fmt, tex_literal
 
 DEFAULT_DECIMALS = 3
 """The scene kit's default precision (``backprop_anim.style.DEFAULT_DECIMALS``)."""
 
-MAX_ROWS = 10
-"""Vectors and matrices taller than this show their first rows, ⋮ and the last row."""
-MAX_COLS = 8
-"""Matrices wider than this show their first columns, ⋯ and the last column."""
+MAX_ROWS = 6
+"""Vectors and matrices taller than this show their first rows, ⋮ and the last row
+(the video's limit, ``backprop_anim.style.MAX_ROWS``, so both show the same entries)."""
+MAX_COLS = 6
+"""Matrices wider than this show their first columns, ⋯ and the last column
+(``backprop_anim.style.MAX_COLS``)."""
 MAX_SAMPLES = 4
-"""Batches of more samples than this show their first samples, ⋯ and the last one."""
+"""Batches of more samples than this show their first samples, ⋯ and the last one
+(``backprop_anim.style.MAX_BATCH``)."""
 
 SUFFIXES = (".md", ".tex")
+
+INDICES = (
+    "rows $j$ and columns $k$ count from 0, as in the video, the trace and NumPy; "
+    "layers $l$ count from 1 ($a^{(0)} = x$)"
+)
+"""The handout's index convention, stated once at its top (see docs/trace-format.md)."""
+INDICES_BATCH = INDICES.replace("columns $k$", "columns $k$ and samples $s$ (columns)")
 
 Kind = Literal["label", "number", "vdots", "cdots", "ddots"]
 
@@ -65,12 +82,42 @@ class Cell:
 
 
 @dataclass(frozen=True)
+class Matrix:
+    """A quantity as the video shows it: ``symbol = [entries]``, elided like on screen.
+
+    ``rows`` holds the shown entries and the ellipses (``vdots``, ``cdots``, ``ddots``)
+    in reading order; ``row_indices`` and ``col_indices`` are the indices each row and
+    column of ``rows`` stands for (``None`` for an ellipsis), counting from 0.
+    """
+
+    symbol: str
+    rows: list[list[Cell]]
+    row_indices: list[Index]
+    col_indices: list[Index]
+
+
+@dataclass(frozen=True)
 class Table:
-    """A caption (text with ``$...$`` math), a header row and the body rows."""
+    """A caption (text with ``$...$`` math), the matrices it shows and, beside them, the
+    per-entry working as a header row and body rows (both empty for a bare matrix)."""
 
     caption: str
     header: list[str]
     rows: list[list[Cell]]
+    matrices: tuple[Matrix, ...] = ()
+
+
+@dataclass(frozen=True)
+class Working:
+    """One entry computed from its factors, as the video writes it.
+
+    ``text`` introduces it (with ``$...$`` math); ``parts`` is display math in reading
+    order: LaTeX strings, and numbers as ``(cell, wrap)`` where ``wrap`` puts a negative
+    factor in parentheses.
+    """
+
+    text: str
+    parts: list[str | tuple[Cell, bool]]
 
 
 @dataclass(frozen=True)
@@ -87,12 +134,12 @@ class Note:
     text: str
 
 
-Block = Equation | Note | Table
+Block = Equation | Note | Table | Working
 
 
 @dataclass
 class Section:
-    """A heading and its blocks (equations, notes and tables) in reading order."""
+    """A heading and its blocks (equations, notes, tables, workings) in reading order."""
 
     title: str
     blocks: list[Block] = field(default_factory=list)
@@ -130,7 +177,7 @@ class Handout:
         return self.title.replace("{name}", self.name)
 
 
-def _visible(n: int, limit: int) -> list[int | None]:
+def _visible(n: int, limit: int) -> list[Index]:
     """Shown indices of a dimension of length ``n``; ``None`` is the ellipsis (the
     scenes' rule, :func:`~backprop_explain.elide.visible_indices`, so a handout shows the
     entries the video shows)."""
@@ -138,13 +185,8 @@ def _visible(n: int, limit: int) -> list[int | None]:
 
 
 def _at(name: str) -> Callable[[int, int], str]:
-    """The expression of entry ``(j, i)`` of the named array."""
-    return lambda j, i: f"{name}[{j},{i}]"
-
-
-def _col0(name: str) -> Callable[[int, int], str]:
-    """The expression of entry ``j`` of an ``(n, 1)`` array such as ``b`` (any ``i``)."""
-    return lambda j, i: f"{name}[{j},0]"
+    """The expression of entry ``(j, s)`` of the named array."""
+    return lambda j, s: f"{name}[{j},{s}]"
 
 
 def _parameters(B: _Builder, n: Sequence[int], l: int, bias: bool, updated: bool) -> list[Any]:
@@ -155,7 +197,8 @@ def _parameters(B: _Builder, n: Sequence[int], l: int, bias: bool, updated: bool
     )
     blocks: list[Any] = [
         B.matrix(
-            f"{words[0]} $W^{{({l})}}$ (${_shape(n[l], n[l - 1])}$)",
+            f"{words[0]} $W^{{({l})}}$",
+            f"W^{{({l})}}",
             _at(f"W{suffix}{l}"),
             (n[l], n[l - 1]),
             answer=updated,
@@ -163,9 +206,13 @@ def _parameters(B: _Builder, n: Sequence[int], l: int, bias: bool, updated: bool
     ]
     if bias:
         blocks.append(
-            Table(
-                f"{words[1]} $b^{{({l})}}$ (${_shape(n[l], 1)}$)",
-                *_columns(B, [(f"$b^{{({l})}}_j$", _col0(f"b{suffix}{l}"), updated)], n[l]),
+            B.column(
+                f"{words[1]} $b^{{({l})}}$",
+                f"b^{{({l})}}",
+                f"$b^{{({l})}}_j$",
+                _at(f"b{suffix}{l}"),
+                n[l],
+                answer=updated,
             )
         )
     return blocks
@@ -173,6 +220,23 @@ def _parameters(B: _Builder, n: Sequence[int], l: int, bias: bool, updated: bool
 
 def _shape(n: int, m: int) -> str:
     return f"{n}\\times{m}"
+
+
+def _shown(indices: Sequence[Index]) -> str:
+    """``0, 1, 2, \\dots, 127``: the indices an elided dimension shows, for its caption."""
+    return ", ".join("\\dots" if i is None else str(i) for i in indices)
+
+
+def _caption(title: str, matrix: Matrix, shape: tuple[int, int], about: str = "") -> str:
+    """``title (n×m)about``, and for an elided matrix the rows and columns it shows, so
+    a learner can tell which entry each number is."""
+    text = f"{title} (${_shape(*shape)}$){about}"
+    parts = [
+        f"{what} ${_shown(indices)}$"
+        for what, indices in (("rows", matrix.row_indices), ("columns", matrix.col_indices))
+        if None in indices
+    ]
+    return text + (", shown: " + " and ".join(parts) if parts else "")
 
 
 class _Builder:
@@ -191,10 +255,35 @@ class _Builder:
         value = evaluate(self.trace, self.step, expression)
         return Cell("number", fmt(value, self.decimals), expression, answer)
 
-    def columns(self, names: list[tuple[str, Callable[[int, int], str], bool]], n: int) -> Table:
-        """Column vectors side by side (one sample): a row per neuron ``j``.
+    def entries(
+        self,
+        symbol: str,
+        expr: Callable[[int, int], str],
+        shape: tuple[int, int],
+        max_cols: int,
+        answer: bool,
+    ) -> Matrix:
+        """The matrix ``symbol`` of the given shape, elided like the video's
+        ``TraceMatrix``: rows past :data:`MAX_ROWS`, columns past ``max_cols``."""
+        rows_shown = _visible(shape[0], MAX_ROWS)
+        cols_shown = _visible(shape[1], max_cols)
+        rows = [
+            [
+                Cell("ddots" if c is None else "vdots")
+                if j is None
+                else Cell("cdots")
+                if c is None
+                else self.number(expr(j, c), answer)
+                for c in cols_shown
+            ]
+            for j in rows_shown
+        ]
+        return Matrix(symbol, rows, rows_shown, cols_shown)
 
-        ``names`` holds ``(header, expression(j, i), answer)`` for each column.
+    def columns(self, names: list[tuple[str, Callable[[int, int], str], bool]], n: int) -> Table:
+        """Column vectors side by side (one sample): a row per neuron ``j``, from 0.
+
+        ``names`` holds ``(header, expression(j, s), answer)`` for each column.
         """
         rows: list[list[Cell]] = []
         for j in _visible(n, MAX_ROWS):
@@ -202,66 +291,100 @@ class _Builder:
                 rows.append([Cell("vdots")] + [Cell("vdots") for _ in names])
                 continue
             rows.append(
-                [Cell("label", str(j + 1))]
+                [Cell("label", str(j))]
                 + [self.number(expr(j, 0), answer) for _, expr, answer in names]
             )
         return Table("", ["$j$"] + [h for h, _, _ in names], rows)
 
-    def matrix(
-        self, caption: str, expr: Callable[[int, int], str], shape: tuple[int, int], answer: bool
-    ) -> Table:
-        """A matrix as a table: rows ``j``, columns ``k``."""
-        return self._grid(caption, expr, shape, MAX_COLS, "k", answer)
-
-    def per_sample(
-        self, caption: str, expr: Callable[[int, int], str], n: int, answer: bool
-    ) -> Table:
-        """An ``(n, m)`` quantity of a batch: rows ``j``, one column per sample ``i``."""
-        return self._grid(caption, expr, (n, self.m), MAX_SAMPLES, "i", answer)
-
-    def _grid(
+    def column(
         self,
-        caption: str,
+        title: str,
+        symbol: str,
+        header: str,
         expr: Callable[[int, int], str],
-        shape: tuple[int, int],
-        max_cols: int,
-        col_name: str,
+        n: int,
         answer: bool,
     ) -> Table:
-        """Rows ``j`` by columns ``col_name``, both elided past their limits."""
-        n, count = shape
-        cols = _visible(count, max_cols)
-        header = [f"$j \\backslash {col_name}$"] + [
-            "$\\cdots$" if c is None else str(c + 1) for c in cols
-        ]
-        rows: list[list[Cell]] = []
-        for j in _visible(n, MAX_ROWS):
-            if j is None:
-                rows.append(
-                    [Cell("vdots")] + [Cell("ddots" if c is None else "vdots") for c in cols]
-                )
-                continue
-            rows.append(
-                [Cell("label", str(j + 1))]
-                + [Cell("cdots") if c is None else self.number(expr(j, c), answer) for c in cols]
-            )
-        return Table(caption, header, rows)
+        """An ``(n, 1)`` quantity such as ``b`` (never per sample): its column and,
+        beside it, a row per neuron."""
+        matrix = self.entries(symbol, expr, (n, 1), MAX_COLS, answer)
+        table = self.columns([(header, expr, answer)], n)
+        return Table(_caption(title, matrix, (n, 1)), table.header, table.rows, (matrix,))
+
+    def matrix(
+        self,
+        title: str,
+        symbol: str,
+        expr: Callable[[int, int], str],
+        shape: tuple[int, int],
+        answer: bool,
+        about: str = "",
+    ) -> Table:
+        """A matrix such as ``W``: rows ``j``, columns ``k``, elided past the limits."""
+        matrix = self.entries(symbol, expr, shape, MAX_COLS, answer)
+        return Table(_caption(title, matrix, shape, about), [], [], (matrix,))
 
     def vectors(
         self, title: str, names: list[tuple[str, str, Callable[[int, int], str], bool]], n: int
     ) -> list[Table]:
-        """Quantities of shape ``(n, m)``: side by side for one sample, one table each else.
+        """Quantities of shape ``(n, m)``: for one sample, their columns beside a row per
+        neuron; for a batch, one matrix each (rows ``j``, one column per sample ``s``).
 
-        ``names`` holds ``(header for one sample, caption symbol, expression(j, i), answer)``;
+        ``names`` holds ``(header for one sample, symbol, expression(j, s), answer)``;
         the caption is ``title`` and the shape (and, for a batch, the symbol).
         """
-        shape = f"(${_shape(n, self.m)}$)"
         if self.m == 1:
             table = self.columns([(h, e, a) for h, _, e, a in names], n)
-            return [Table(f"{title} {shape}", table.header, table.rows)]
-        return [
-            self.per_sample(f"{title}: ${symbol}$ {shape}", e, n, a) for _, symbol, e, a in names
+            matrices = tuple(
+                self.entries(symbol, e, (n, 1), MAX_SAMPLES, a) for _, symbol, e, a in names
+            )
+            caption = _caption(title, matrices[0], (n, 1))
+            return [Table(caption, table.header, table.rows, matrices)]
+        tables = []
+        for _, symbol, e, a in names:
+            matrix = self.entries(symbol, e, (n, self.m), MAX_SAMPLES, a)
+            tables.append(
+                Table(_caption(f"{title}: ${symbol}$", matrix, (n, self.m)), [], [], (matrix,))
+            )
+        return tables
+
+    def gradient_entry(self, l: int) -> Working:
+        """``∂C/∂w^(l)_{j,k}`` written out for the entry the video computes (the largest
+        shown one, ``scenes/delta.py``'s ``grad_entry``): ``δ_j · a_k``, or for a batch
+        ``(1/m)(Σ_s δ_{j,s} · a_{k,s})`` with the samples elided like a batch's columns."""
+        n = self.trace.config.sizes
+        layer = self.step.layers[l - 1]
+        j, k = largest_entry(layer.dW, _visible(n[l], MAX_ROWS), _visible(n[l - 1], MAX_COLS))
+        delta, a = f"\\delta^{{({l})}}", f"a^{{({l - 1})}}"
+        parts: list[str | tuple[Cell, bool]] = [
+            f"\\frac{{\\partial C}}{{\\partial w^{{({l})}}_{{{j},{k}}}}} ="
         ]
+        if self.m == 1:
+            parts.append(f"{delta}_{{{j}}}\\, {a}_{{{k}}} =")
+        else:
+            parts.append(
+                f"\\frac{{1}}{{m}} \\sum_{{s=0}}^{{m-1}} {delta}_{{{j},s}}\\, {a}_{{{k},s}} ="
+            )
+            parts.append("\\frac{1}{m}\\Big(")
+        for t, s in enumerate(_visible(self.m, MAX_SAMPLES)):
+            if t:
+                parts.append("+")
+            if s is None:
+                parts.append("\\cdots")
+                continue
+            parts += [
+                (self.number(f"delta{l}[{j},{s}]", True), True),
+                "\\cdot",
+                (self.number(f"a{l - 1}[{k},{s}]", l > 1), True),
+            ]
+        if self.m > 1:
+            parts.append("\\Big)")
+        parts += ["=", (self.number(f"dW{l}[{j},{k}]", True), False)]
+        return Working(
+            f"Entry $(j, k) = ({j}, {k})$, row {j} and column {k} of "
+            f"$\\partial C/\\partial W^{{({l})}}$ (the one the video computes):",
+            parts,
+        )
 
 
 def _activation_tex(name: str) -> str:
@@ -297,6 +420,7 @@ def build(
         ("Learning rate", f"$\\eta = {c.learning_rate:g}$"),
         ("Iteration", f"$k = {step.iteration}$ of {c.iterations}"),
         ("Precision", f"{decimals} decimals, as in the video"),
+        ("Indices", INDICES if m == 1 else INDICES_BATCH),
     ]
     sections: list[Section] = []
 
@@ -416,24 +540,29 @@ def build(
     for l in range(1, L + 1):
         if bias:
             grads.eq(equations.bp3(l, batch=m > 1))
-            header = f"$\\partial C/\\partial b^{{({l})}}_j$"
             grads.blocks.append(
-                Table(
-                    f"$\\partial C/\\partial b^{{({l})}}$ (${_shape(n[l], 1)}$)",
-                    *_columns(B, [(header, _col0(f"db{l}"), True)], n[l]),
+                B.column(
+                    f"$\\partial C/\\partial b^{{({l})}}$",
+                    f"\\frac{{\\partial C}}{{\\partial b^{{({l})}}}}",
+                    f"$\\partial C/\\partial b^{{({l})}}_j$",
+                    _at(f"db{l}"),
+                    n[l],
+                    answer=True,
                 )
             )
         grads.eq(equations.bp4(l, batch=m > 1))
         grads.blocks.append(
             B.matrix(
-                f"$\\partial C/\\partial W^{{({l})}}$ (${_shape(n[l], n[l - 1])}$), "
-                f"entry $(j, k) = {over_m}\\delta^{{({l})}}_j a^{{({l - 1})}}_k$"
-                + (" summed over the samples" if m > 1 else ""),
+                f"$\\partial C/\\partial W^{{({l})}}$",
+                f"\\frac{{\\partial C}}{{\\partial W^{{({l})}}}}",
                 _at(f"dW{l}"),
                 (n[l], n[l - 1]),
                 answer=True,
+                about=f", entry $(j, k) = {over_m}\\delta^{{({l})}}_j a^{{({l - 1})}}_k$"
+                + (" summed over the samples" if m > 1 else ""),
             )
         )
+        grads.blocks.append(B.gradient_entry(l))
     sections.append(grads)
 
     # --- update -----------------------------------------------------------------------
@@ -461,14 +590,6 @@ def build(
     )
 
 
-def _columns(
-    B: _Builder, names: list[tuple[str, Callable[[int, int], str], bool]], n: int
-) -> tuple[list[str], list[list[Cell]]]:
-    """Header and rows of an ``(n, 1)`` quantity such as ``b`` (never per sample)."""
-    t = B.columns(names, n)
-    return t.header, t.rows
-
-
 def _tex_name(name: str) -> str:
     return name.replace("_", "\\_")
 
@@ -476,9 +597,15 @@ def _tex_name(name: str) -> str:
 def cells(handout: Handout) -> Iterable[Cell]:
     """Every cell of the handout, in document order (for tests and checks)."""
     for s in handout.sections:
-        for t in s.tables:
-            for row in t.rows:
-                yield from row
+        for block in s.blocks:
+            if isinstance(block, Table):
+                for matrix in block.matrices:
+                    for row in matrix.rows:
+                        yield from row
+                for row in block.rows:
+                    yield from row
+            elif isinstance(block, Working):
+                yield from (p[0] for p in block.parts if isinstance(p, tuple))
 
 
 # --- Markdown -----------------------------------------------------------------------------
@@ -506,8 +633,45 @@ def md_literal(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", printable(text))
 
 
+_BLANK_MATH = "\\underline{\\hspace{1.2cm}}"
+"""An answer left blank inside math (a matrix or a working line): a line to write on."""
+
+
+def _math_cell(cell: Cell) -> str:
+    """A cell inside math: the number, an ellipsis command or a blank to fill in."""
+    if cell.kind in ("vdots", "cdots", "ddots"):
+        return "\\" + cell.kind
+    if cell.kind == "number" and not cell.text:
+        return _BLANK_MATH
+    return cell.text
+
+
+def _bmatrix(matrix: Matrix) -> str:
+    """``symbol = \\begin{bmatrix}…\\end{bmatrix}`` (amsmath; KaTeX and MathJax too)."""
+    rows = " \\\\ ".join(" & ".join(_math_cell(c) for c in row) for row in matrix.rows)
+    return f"{matrix.symbol} = \\begin{{bmatrix}} {rows} \\end{{bmatrix}}"
+
+
+def _matrices(table: Table) -> str:
+    return " \\qquad ".join(_bmatrix(m) for m in table.matrices)
+
+
+def _working(working: Working) -> str:
+    """The working line's math: numbers as on screen, negative factors in parentheses."""
+    out = []
+    for part in working.parts:
+        if isinstance(part, str):
+            out.append(part)
+            continue
+        cell, wrap = part
+        text = _math_cell(cell)
+        out.append(f"({text})" if wrap and text.startswith("-") else text)
+    return " ".join(out)
+
+
 def to_markdown(handout: Handout) -> str:
-    """GitHub-flavoured Markdown: tables, and math between ``$`` (rendered on GitHub)."""
+    """GitHub-flavoured Markdown: tables, and math between ``$`` (rendered on GitHub,
+    pandoc and KaTeX); each matrix is a ``$$\\begin{bmatrix}…\\end{bmatrix}$$`` block."""
     title = handout.title.replace("{name}", md_literal(handout.name))
     out = [f"# {title}", ""]
     out += [f"- **{k}:** {v}" for k, v in handout.facts]
@@ -522,8 +686,15 @@ def to_markdown(handout: Handout) -> str:
             if isinstance(t, Note):
                 out += [t.text, ""]
                 continue
+            if isinstance(t, Working):
+                out += [t.text, "", "$$", _working(t), "$$", ""]
+                continue
             if t.caption:
                 out += [f"**{t.caption}**", ""]
+            if t.matrices:
+                out += ["$$", _matrices(t), "$$", ""]
+            if not t.header:
+                continue
             out.append("| " + " | ".join(t.header) + " |")
             out.append("|" + "|".join(":-" if i == 0 else "-:" for i in range(len(t.header))) + "|")
             for row in t.rows:
@@ -558,8 +729,9 @@ def _tex_text(text: str) -> str:
 def to_latex(handout: Handout) -> str:
     """A standalone ``article`` document using only base LaTeX packages.
 
-    Packages: ``geometry``, ``amsmath``, ``amssymb`` and ``array`` (all in
-    texlive-latex-base and the project's small LaTeX install; no ``booktabs``).
+    Matrices are amsmath's ``bmatrix``. Packages: ``geometry``, ``amsmath``, ``amssymb``
+    and ``array`` (all in texlive-latex-base and the project's small LaTeX install; no
+    ``booktabs``).
     """
     out = [
         "\\documentclass[11pt]{article}",
@@ -571,7 +743,7 @@ def to_latex(handout: Handout) -> str:
         "\\section*{"
         + _tex_text(handout.title).replace("\\{name\\}", tex_literal(handout.name))
         + "}",
-        "\\begin{tabular}{ll}",
+        "\\begin{tabular}{@{}lp{13cm}@{}}",
     ]
     out += [f"{_tex_text(k)}: & {_tex_text(v)}\\\\" for k, v in handout.facts]
     out.append("\\end{tabular}")
@@ -590,18 +762,26 @@ def to_latex(handout: Handout) -> str:
             if isinstance(t, Note):
                 out += [_tex_text(t.text), ""]
                 continue
-            spec = "l|" + "r" * (len(t.header) - 1)
+            if isinstance(t, Working):
+                out += ["", _tex_text(t.text), f"\\[ {_working(t)} \\]"]
+                continue
             out += ["", "\\begin{center}"]
             if t.caption:
                 out.append(f"{_tex_text(t.caption)}\\\\[0.5ex]")
-            out += [
-                f"\\begin{{tabular}}{{{spec}}}",
-                "\\hline",
-                " & ".join(_tex_text(h) for h in t.header) + " \\\\",
-                "\\hline",
-            ]
-            out += [" & ".join(_tex_cell(c) for c in row) + " \\\\" for row in t.rows]
-            out += ["\\hline", "\\end{tabular}", "\\end{center}"]
+            if t.matrices:
+                # The matrices, and beside them (same line) the per-entry working.
+                out.append(f"$\\displaystyle {_matrices(t)}$" + ("\\qquad" if t.header else ""))
+            if t.header:
+                spec = "l|" + "r" * (len(t.header) - 1)
+                out += [
+                    f"\\begin{{tabular}}{{{spec}}}",
+                    "\\hline",
+                    " & ".join(_tex_text(h) for h in t.header) + " \\\\",
+                    "\\hline",
+                ]
+                out += [" & ".join(_tex_cell(c) for c in row) + " \\\\" for row in t.rows]
+                out += ["\\hline", "\\end{tabular}"]
+            out.append("\\end{center}")
     out += ["", "\\end{document}"]
     return "\n".join(out) + "\n"
 

@@ -16,12 +16,13 @@ from backprop_cli.cli import cli
 from backprop_core import load_preset, run, save_trace
 from backprop_core.config import parse_config
 from backprop_core.trace import Trace
-from backprop_explain.elide import visible_indices
+from backprop_explain.elide import largest_entry, visible_indices
 from backprop_explain.explain import evaluate
 from backprop_explain.format import fmt
 from backprop_lecture.handout import (
     MAX_COLS,
     MAX_ROWS,
+    MAX_SAMPLES,
     build,
     cells,
     to_latex,
@@ -54,6 +55,9 @@ TRACES = {
     "4-6-5-3 tanh": lambda: _config([4, 6, 5, 3], ["tanh", "tanh", "sigmoid"], "sse", 1),
     "softmax + cross-entropy": lambda: _config([3, 4, 3], ["relu", "softmax"], "cross_entropy", 2),
     "wide, elided": lambda: _config([20, 12, 10], ["sigmoid", "sigmoid"], "mse", 6),
+    "4-6-5-3 softmax batch": lambda: _config(
+        [4, 6, 5, 3], ["tanh", "tanh", "softmax"], "cross_entropy", 5
+    ),
 }
 
 
@@ -109,13 +113,152 @@ def test_wide_layers_are_elided_with_true_shapes() -> None:
     trace = _config([20, 12, 10], ["sigmoid", "sigmoid"], "sse", 1)
     md = to_markdown(build(trace, 1))
     assert "$12\\times20$" in md
-    w1 = next(t for s in build(trace, 1).sections for t in s.tables if "W^{(1)}" in t.caption)
+    w1 = next(
+        t.matrices[0] for s in build(trace, 1).sections for t in s.tables if "W^{(1)}" in t.caption
+    )
     # The scenes' elision rule (backprop_explain.elide): an elided dimension takes one
     # slot less than its limit, so the handout shows the entries the video shows.
-    assert len(w1.header) == 1 + len(visible_indices(20, MAX_COLS)) == MAX_COLS
+    assert 1 + len(w1.rows[0]) == 1 + len(visible_indices(20, MAX_COLS)) == MAX_COLS
     assert len(w1.rows) == len(visible_indices(12, MAX_ROWS)) == MAX_ROWS - 1
     assert w1.rows[-1][-1].expression == "W1[11,19]"
-    assert "⋱" in md
+    assert "\\ddots" in md
+
+
+# --- one index convention with the video: rows, columns, neurons and samples from 0 -------
+
+
+def _bmatrix(text: str, symbol: str) -> list[list[str]]:
+    r"""The entries of the first ``symbol = \begin{bmatrix}…\end{bmatrix}`` in a handout
+    (Markdown or LaTeX), row by row, as written."""
+    opening = f"{symbol} = \\begin{{bmatrix}}"
+    start = text.index(opening) + len(opening)
+    body = text[start : text.index("\\end{bmatrix}", start)]
+    return [[e.strip() for e in row.split("&")] for row in body.split("\\\\")]
+
+
+def test_gradient_entry_has_the_videos_indices_and_the_trace_value() -> None:
+    """The handout's line for ``∂C/∂W^(2)[0,1]`` names row 0 and column 1, as the video
+    does, and every number in it is recomputed here from the trace's arrays."""
+    trace = run(load_preset("batch-demo"))
+    step = trace.step(1)
+    delta2, a1 = step.layers[1].delta, step.layers[0].a
+    m = delta2.shape[1]
+    dW2 = delta2 @ a1.T / m  # BP4 in mini-batch form, from the arrays
+    assert largest_entry(dW2, [0], [0, 1]) == (0, 1)
+    md = to_markdown(build(trace, 1))
+    assert "Entry $(j, k) = (0, 1)$, row 0 and column 1 of $\\partial C/\\partial W^{(2)}$" in md
+    line = next(r for r in md.splitlines() if "\\partial w^{(2)}_{0,1}}" in r)
+    assert "\\delta^{(2)}_{0,s}\\, a^{(1)}_{1,s}" in line
+    assert line.rsplit("=", 1)[1].strip() == fmt(dW2[0, 1], 3)
+    factors = re.findall(r"\(?(-?\d+\.\d+)\)? \\cdot \(?(-?\d+\.\d+)\)?", line)
+    assert factors == [(fmt(delta2[0, s], 3), fmt(a1[1, s], 3)) for s in range(m)]
+    # Row 0, column 1 of the typeset matrix is the same entry.
+    dW = _bmatrix(md, "\\frac{\\partial C}{\\partial W^{(2)}}")
+    assert dW == [[fmt(v, 3) for v in row] for row in dW2]
+    # One sample: the video's ∂C/∂w_jk = δ_j · a_k, here for delta-demo's W^(2).
+    trace = run(load_preset("delta-demo"))
+    layer = trace.step(1).layers[1]
+    j, k = largest_entry(layer.dW, [0, 1], [0, 1, 2])
+    line = next(r for r in to_markdown(build(trace, 1)).splitlines() if "\\partial w^{(2)}_{" in r)
+    assert f"w^{{(2)}}_{{{j},{k}}}" in line and f"\\delta^{{(2)}}_{{{j}}}" in line
+    delta_j, a_k = layer.delta[j, 0], trace.step(1).layers[0].a[k, 0]
+    assert line.rsplit("=", 1)[1].strip() == fmt(delta_j * a_k, 3)
+
+
+def test_handout_picks_the_entry_the_video_computes() -> None:
+    pytest.importorskip("manim")
+    from types import SimpleNamespace
+
+    from scenes.delta import BackpropInMatrixForm
+
+    for make in (TRACES["batch-demo"], TRACES["wide, elided"], TRACES["4-6-5-3 softmax batch"]):
+        trace = make()
+        step = trace.step(1)
+        md = to_markdown(build(trace, 1))
+        scene = SimpleNamespace(sizes=trace.config.sizes, step=step)
+        for l in range(1, trace.config.num_layers + 1):
+            j, k = BackpropInMatrixForm.grad_entry(scene, l)  # type: ignore[arg-type]
+            assert f"row {j} and column {k} of $\\partial C/\\partial W^{{({l})}}$" in md
+
+
+def test_tables_count_neurons_from_zero(trace: Trace) -> None:
+    handout = build(trace, 1)
+    for t in (t for s in handout.sections for t in s.tables if t.header[:1] == ["$j$"]):
+        labels = [row[0].text if row[0].kind == "label" else None for row in t.rows]
+        assert labels[0] == "0", t.caption
+        n = int(labels[-1] or 0) + 1
+        assert labels == [None if j is None else str(j) for j in visible_indices(n, MAX_ROWS)]
+    md = to_markdown(handout)
+    assert "count from 0, as in the video, the trace and NumPy" in md
+    assert "$j \\backslash" not in md  # no j\k tables: matrices are typeset as matrices
+
+
+def test_handout_limits_are_the_videos() -> None:
+    pytest.importorskip("manim")
+    from backprop_anim import style
+
+    assert (MAX_ROWS, MAX_COLS, MAX_SAMPLES) == (style.MAX_ROWS, style.MAX_COLS, style.MAX_BATCH)
+
+
+def _expected(values: np.ndarray, max_cols: int) -> list[list[str]]:
+    """The video's elided matrix of ``values``: the kit's ``TraceMatrix`` shows rows and
+    columns ``visible_indices(n, limit)`` (limits 6 rows, 6 columns, 4 samples), ``\\vdots``
+    for an elided row, ``\\cdots`` for an elided column, ``\\ddots`` where both meet."""
+    out = []
+    for j in visible_indices(values.shape[0], 6):
+        row = []
+        for c in visible_indices(values.shape[1], max_cols):
+            if j is None:
+                row.append("\\ddots" if c is None else "\\vdots")
+            else:
+                row.append("\\cdots" if c is None else fmt(values[j, c], 3))
+        out.append(row)
+    return out
+
+
+@pytest.mark.parametrize("name", ["wide, elided", "4-6-5-3 softmax batch"])
+def test_bmatrix_shows_the_videos_entries_and_gaps(name: str) -> None:
+    trace = TRACES[name]()
+    step = trace.step(1)
+    L = trace.config.num_layers
+    first, last = step.layers[0], step.layers[-1]
+    expected = {
+        "x": _expected(step.input, 4),
+        "W^{(1)}": _expected(first.W, 6),
+        "W^{(2)}": _expected(step.layers[1].W, 6),
+        "z^{(1)}": _expected(first.z, 4),
+        f"a^{{({L})}}": _expected(last.a, 4),
+        f"\\delta^{{({L})}}": _expected(last.delta, 4),
+        "\\delta^{(1)}": _expected(first.delta, 4),
+        "\\frac{\\partial C}{\\partial W^{(1)}}": _expected(first.dW, 6),
+        "\\frac{\\partial C}{\\partial b^{(1)}}": _expected(first.db, 6),
+    }
+    handout = build(trace, 1)
+    for text in (to_markdown(handout), to_latex(handout)):
+        for symbol, rows in expected.items():
+            assert _bmatrix(text, symbol) == rows, symbol
+    # Which indices an elided matrix shows is in its caption, from 0.
+    md = to_markdown(handout)
+    if name == "wide, elided":
+        assert "shown: rows $0, 1, 2, \\dots, 11$ and columns $0, 1, 2, \\dots, 19$" in md
+
+
+@pytest.mark.slow
+def test_bmatrix_entries_are_the_trace_matrix_entries() -> None:
+    """The kit's own ``TraceMatrix`` (typeset by manim) shows what the handout typesets."""
+    pytest.importorskip("manim")
+    from backprop_anim import TraceMatrix, registry
+
+    trace = TRACES["wide, elided"]()
+    md = to_markdown(build(trace, 1))
+    numbers = registry(trace)
+    for name, symbol in (
+        ("W1", "W^{(1)}"),
+        ("a1", "a^{(1)}"),
+        ("dW2", "\\frac{\\partial C}{\\partial W^{(2)}}"),
+    ):
+        shown = [[e.get_tex_string() for e in row] for row in TraceMatrix(numbers, name).get_rows()]
+        assert _bmatrix(md, symbol) == shown, name
 
 
 def test_blank_sheet_leaves_answers_empty_and_keeps_givens() -> None:
@@ -157,10 +300,12 @@ def test_latex_compiles(tmp_path: Path, blank: bool) -> None:
             TRACES["seed-scalar (no bias)"],
             TRACES["softmax + cross-entropy"],
             TRACES["wide, elided"],
+            TRACES["4-6-5-3 softmax batch"],
         )
     ):
         tex = tmp_path / f"h{i}.tex"
         tex.write_text(to_latex(build(make(), 1, blank=blank)))
+        assert "\\begin{bmatrix}" in tex.read_text()
         done = subprocess.run(
             ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name],
             cwd=tmp_path,
