@@ -27,6 +27,7 @@ from backprop_core.gradcheck import TOLERANCE, check
 from backprop_core.io import load_trace, open_trace_writer, step_accuracy
 from backprop_core.trace import LAYER_FIELDS, Step, count_recorded, run
 from backprop_explain.elide import visible_indices
+from backprop_explain.format import fmt
 
 PROGRESS_THRESHOLD = 2000
 """Runs with at least this many iterations draw a progress bar (on a terminal)."""
@@ -126,20 +127,30 @@ def trace_cmd(preset: str | None, config_path: Path | None, out: Path, every: in
     console.print(printable(text), highlight=False, soft_wrap=True, markup=False)
 
 
+SHOW_INDICES = "Indices count from 0 as in the video and the trace; layers from 1 (a^(0) = x)."
+"""``backprop show``'s legend: the one index convention of the project (docs/trace-format.md)."""
+
+
 def matrix_table(title: str, m: np.ndarray, decimals: int, limit: int = 8) -> Table:
     """A rich table of a matrix, elided to ``limit`` rows and columns with ``…`` (the
-    scenes' rule, :func:`~backprop_explain.elide.visible_indices`)."""
+    scenes' rule, :func:`~backprop_explain.elide.visible_indices`), its row and column
+    indices from 0 in a dim header and first column, so an elided entry can be located."""
     rows, cols = m.shape
     full_title = f"{title}  ({rows}×{cols})"
     table = Table(
-        title=full_title, show_header=False, title_justify="left", min_width=len(full_title)
+        title=full_title,
+        title_justify="left",
+        min_width=len(full_title),
+        header_style="dim",
     )
     shown_cols = visible_indices(cols, limit)
-    for _ in shown_cols:
-        table.add_column(justify="right")
+    table.add_column("", justify="right", style="dim")
+    for j in shown_cols:
+        table.add_column("…" if j is None else str(j), justify="right")
     for i in visible_indices(rows, limit):
         table.add_row(
-            *("…" if i is None or j is None else f"{m[i, j]:.{decimals}f}" for j in shown_cols)
+            "…" if i is None else str(i),
+            *("…" if i is None or j is None else fmt(m[i, j], decimals) for j in shown_cols),
         )
     return table
 
@@ -173,6 +184,7 @@ def show_cmd(trace_path: Path, iteration: int | None, decimals: int) -> None:
     )
     if c.is_classification:
         console.print(accuracy_line(c, step), highlight=False)
+    console.print(SHOW_INDICES, style="dim", highlight=False)
     console.print(matrix_table("a^(0) = x", step.input, decimals))
     console.print(matrix_table("y", step.target, decimals))
     for l, layer in enumerate(step.layers, start=1):

@@ -170,6 +170,29 @@ def test_show_prints_the_iterations_matrices(backprop: Invoke, tmp_path: Path) -
     assert f"{step.loss:.4f} → {step.loss_after:.4f}" in result.out
 
 
+def test_show_indices_count_from_zero(backprop: Invoke, tmp_path: Path) -> None:
+    """Rows and columns are labelled from 0 (as in the video and the trace), said once."""
+    path = tmp_path / "t.json"
+    save_trace(run(load_preset("delta-demo")), path)
+    result = backprop("show", str(path))
+    assert result.code == 0, result.err
+    assert result.out.count("Indices count from 0") == 1
+    W1 = load_trace(path).step(1).layers[0].W
+    block = result.out.split("W^(1)  (3×2)")[1].split("b^(1)")[0]
+    cells = [[c.strip() for c in line.strip("│┃ ").split("│" if "│" in line else "┃")]
+             for line in block.splitlines() if "│" in line or "┃" in line]  # fmt: skip
+    assert cells[0][-2:] == ["0", "1"]  # the header: columns 0 and 1
+    body = {row[0]: row[1:] for row in cells[1:]}
+    assert list(body) == ["0", "1", "2"]
+    assert body["2"][1] == f"{W1[2, 1]:.4f}"  # row 2, column 1 is W^(1)[2, 1]
+    # An elided matrix keeps its true last index.
+    path = tmp_path / "m.json"
+    save_trace(run(replace(load_preset("moons"), iterations=2)), path)
+    result = backprop("show", str(path))
+    header = result.out.split("a^(0) = x  (2×200)")[1].splitlines()[2]
+    assert [c.strip() for c in header.split("┃")][-3:-1] == ["…", "199"]
+
+
 def test_show_without_biases_hides_them(backprop: Invoke, tmp_path: Path) -> None:
     path = tmp_path / "t.npz"
     save_trace(run(load_preset("seed-scalar")), path)
