@@ -502,8 +502,8 @@ class TrainingScene(TraceScene):
             Dot(self._accuracy_point(k0, i), radius=0.05, color=color)
             for i, color in enumerate((TRAIN_COLOR, TEST_COLOR))
         ]
-        size = SMALL_SIZE - 6
-        y_label = MathTex(r"\text{accuracy}", font_size=SMALL_SIZE - 2)
+        size = SMALL_SIZE
+        y_label = MathTex(r"\text{accuracy}", font_size=SMALL_SIZE)
         y_label.next_to(axes.y_axis.get_end(), UP, buff=0.1).align_to(axes, LEFT)
         one = MathTex("1", font_size=size).next_to(axes.c2p(0, 1), LEFT, buff=0.1)
         zero = MathTex("0", font_size=size).next_to(axes.c2p(0, 0), LEFT, buff=0.1)
@@ -564,7 +564,9 @@ class TrainingScene(TraceScene):
         cells = []
         for s, column in enumerate(self.samples):
             image = PixelImage(c.x_test[:, column], signed=False, side=1.05)
-            bars = ProbabilityBars(self._probabilities(k0, s), width=1.8, height=0.95)
+            bars = ProbabilityBars(
+                self._probabilities(k0, s), width=1.8, height=0.95, label_size=SMALL_SIZE
+            )
             bars.next_to(image, RIGHT, buff=0.12).align_to(image, DOWN)
             best = self._best_number(k0, s, bars)
             self.bars.append(bars)
@@ -582,7 +584,7 @@ class TrainingScene(TraceScene):
         """The largest output probability of test image ``s`` at step ``k``, over its bar."""
         best = int(np.argmax(self._probabilities(k, s)))
         number = self.numbers.tex(
-            f"p_test[iteration][{best}, {s}]", 2, k, font_size=SMALL_SIZE - 4, color=TEXT_COLOR
+            f"p_test[iteration][{best}, {s}]", 2, k, font_size=SMALL_SIZE, color=TEXT_COLOR
         )
         return number.move_to(bars.label_point(best), aligned_edge=DOWN)
 
