@@ -155,7 +155,16 @@ class NetworkDiagram(VGroup):
         )
         gaps = max(len(sizes) - 1, 1)
         rows = max(len(column) for column in tight.layers)
-        layer_buff = min(max((width - tight.width) / gaps, 2 * radius), max_layer_buff)
+        # The width at spacing b: the columns, the gaps, and the size labels that stick
+        # out of the first and the last column.
+        columns = sum(column.width for column in tight.layers)
+        out = [
+            max(0.0, (label.width - column.width) / 2)
+            for label, column in ((tight.size_labels[0], tight.layers[0]),
+                                  (tight.size_labels[-1], tight.layers[-1]))
+        ]  # fmt: skip
+        spare = width - columns - sum(out)
+        layer_buff = min(max(spare / gaps, 2 * radius), max_layer_buff)
         neuron_buff = radius / 2
         if rows > 1:
             spare = height - tight.height
