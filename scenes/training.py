@@ -20,6 +20,12 @@ over the run by :func:`backprop_explain.regions.shown_iterations`), so its lengt
 grow with the trace; heatmaps of wide layers keep a fixed cell budget, so a frame costs
 about the same whatever the width. Every state is prepared and reached by ``Transform``.
 
+Every view is laid out and shown in the first second of the run, at its first recorded
+iteration (a viewer never looks at half an empty frame while the run is introduced); the
+next beat adds what explains a view (the colour scales, the hidden units' picture scale)
+and the training beat fills the curves in. Every number and label is at least 10 px tall
+at 480p (``SMALL_SIZE``).
+
 Render: ``manim render -ql scenes/training.py``; choose the trace with ``BACKPROP_TRACE``,
 ``BACKPROP_PRESET`` (e.g. ``moons``, ``spirals``) or ``BACKPROP_CONFIG``.
 """
@@ -448,8 +454,10 @@ class TrainingScene(TraceScene):
         parts += [self.units_panel, self.tests_panel]
         self.layouts = [Layout.of("run", "panels", parts)]
         self.heatmaps = []
-        self.play(FadeIn(self.title), FadeIn(self.loss_panel), FadeIn(self.accuracy_panel))
-        self.play(FadeIn(self.tests_panel))
+        # Every view from the first second; the pictures' colour scale comes next beat.
+        label, grid, _ = self.units_panel
+        views = [self.title, self.loss_panel, self.accuracy_panel, self.tests_panel, label, grid]
+        self.play(*(FadeIn(m) for m in views), run_time=0.8)
 
     def explain_pictures(self) -> None:
         self.beat(
@@ -459,7 +467,9 @@ class TrainingScene(TraceScene):
             "positive, red for negative, brighter for larger, on one scale for every "
             "neuron and every step.",
         )
-        self.play(FadeIn(self.units_panel))
+        _, grid, bar = self.units_panel
+        self.play(FadeIn(bar))
+        self.play(Indicate(grid, scale_factor=1.05))
         self.wait(1)
 
     def conclude_digits(self) -> None:
