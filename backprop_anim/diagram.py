@@ -141,8 +141,8 @@ class NetworkDiagram(VGroup):
         --------
         >>> from backprop_anim import NetworkDiagram
         >>> net = NetworkDiagram.fitted([2, 3, 2], width=6.0, height=4.0, radius=0.4)
-        >>> round(net.width, 6), round(net.height, 6), round(net.get_neuron(0, 0).width, 6)
-        (6.0, 4.0, 0.8)
+        >>> [round(float(x), 6) for x in (net.width, net.height, net.get_neuron(0, 0).width)]
+        [6.0, 4.0, 0.8]
         """
         tight = cls(
             sizes,
