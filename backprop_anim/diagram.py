@@ -53,7 +53,10 @@ class NetworkDiagram(VGroup):
     max_neurons
         Taller layers are elided.
     layer_buff, neuron_buff, radius
-        Spacing between columns, between neurons, and the neurons' radius.
+        Spacing between columns, between neurons, and the neurons' radius
+        (:meth:`fitted` chooses the spacing that fills a box).
+    label_buff
+        Space between the lowest neuron and the size labels ``n_l = …``.
     style
         Colours: neurons and labels in ``style.text``, plain edges in ``style.weight``,
         weighted edges in ``style.positive``/``style.negative``.
@@ -77,6 +80,7 @@ class NetworkDiagram(VGroup):
         layer_buff: float = 1.6,
         neuron_buff: float = 0.22,
         radius: float = 0.2,
+        label_buff: float = 0.25,
         style: Style = DEFAULT_STYLE,
         **kwargs: object,
     ) -> None:
@@ -102,10 +106,79 @@ class NetworkDiagram(VGroup):
         # One baseline for all size labels, under the tallest column.
         bottom = min(column.get_bottom()[1] for column in self.layers)
         for label in self.size_labels:
-            label.set_y(bottom - 0.25 - label.height / 2)
+            label.set_y(bottom - label_buff - label.height / 2)
         self.add(self.edges, self.layers, self.size_labels)
         if weights is not None:
             self.set_weights(weights)
+
+    @classmethod
+    def fitted(
+        cls,
+        sizes: Sequence[int],
+        width: float,
+        height: float,
+        *,
+        radius: float,
+        weights: Sequence[NDArray[np.float64]] | None = None,
+        max_neurons: int = MAX_ROWS,
+        max_layer_buff: float = 3.0,
+        max_neuron_buff: float = 1.2,
+        label_buff: float = 0.25,
+        style: Style = DEFAULT_STYLE,
+    ) -> NetworkDiagram:
+        """A diagram that spreads over a ``width × height`` box (size labels included)
+        with neurons of ``radius``: the box sets the spacing, never the size.
+
+        Scaling a built diagram to a box would scale the neurons and whatever is written
+        in them with it; here the neurons keep the radius their labels need and the
+        columns and rows move apart until the box is used (at most ``max_layer_buff``
+        between columns and ``max_neuron_buff`` between neurons, so a small network does
+        not turn into a sparse one). A box too small for the neurons gives the tightest
+        spacing and a diagram wider or taller than the box; ``weights``, ``max_neurons``
+        ``label_buff`` and ``style`` are :class:`NetworkDiagram`'s.
+
+        Examples
+        --------
+        >>> from backprop_anim import NetworkDiagram
+        >>> net = NetworkDiagram.fitted([2, 3, 2], width=6.0, height=4.0, radius=0.4)
+        >>> [round(float(x), 6) for x in (net.width, net.height, net.get_neuron(0, 0).width)]
+        [6.0, 4.0, 0.8]
+        """
+        tight = cls(
+            sizes,
+            radius=radius,
+            layer_buff=0.0,
+            neuron_buff=0.0,
+            max_neurons=max_neurons,
+            label_buff=label_buff,
+            style=style,
+        )
+        gaps = max(len(sizes) - 1, 1)
+        rows = max(len(column) for column in tight.layers)
+        # The width at spacing b: the columns, the gaps, and the size labels that stick
+        # out of the first and the last column.
+        columns = sum(column.width for column in tight.layers)
+        out = [
+            max(0.0, (label.width - column.width) / 2)
+            for label, column in ((tight.size_labels[0], tight.layers[0]),
+                                  (tight.size_labels[-1], tight.layers[-1]))
+        ]  # fmt: skip
+        spare = width - columns - sum(out)
+        layer_buff = min(max(spare / gaps, 2 * radius), max_layer_buff)
+        neuron_buff = radius / 2
+        if rows > 1:
+            spare = height - tight.height
+            neuron_buff = min(max(spare / (rows - 1), radius / 2), max_neuron_buff)
+        return cls(
+            sizes,
+            weights,
+            radius=radius,
+            layer_buff=layer_buff,
+            neuron_buff=neuron_buff,
+            max_neurons=max_neurons,
+            label_buff=label_buff,
+            style=style,
+        )
 
     def _build_layer(self, l: int, radius: float, buff: float) -> VGroup:
         column = VGroup()

@@ -147,6 +147,11 @@ class ProbabilityBars(VGroup):
         One value in ``[0, 1]`` per class.
     width, height
         The chart's size; a bar of probability 1 is ``height`` tall.
+    label_size
+        Font size of the class labels; by default they are sized to their slot (at most
+        0.12 tall), which a narrow chart makes small. A scene that needs them legible
+        at 480p gives ``SMALL_SIZE`` (a digit about 10 px tall; one digit is narrower
+        than a slot of 0.15).
     """
 
     MIN_HEIGHT = 1e-3
@@ -159,6 +164,7 @@ class ProbabilityBars(VGroup):
         width: float = 1.5,
         height: float = 0.7,
         color: ManimColor = ACTIVATION_COLOR,
+        label_size: float | None = None,
     ) -> None:
         super().__init__()
         self.aspect = height / width
@@ -166,15 +172,16 @@ class ProbabilityBars(VGroup):
         self.n = len(probabilities)
         self.baseline = Line(ORIGIN, width * RIGHT, stroke_width=1, color=TEXT_COLOR)
         self.bars = VGroup(*self._bars_of(probabilities))
-        self.labels = VGroup(
-            *(
-                MathTex(str(c), font_size=SMALL_SIZE - 8, color=TEXT_COLOR)
-                .scale_to_fit_height(min(0.7 * self.slot, 0.12))
-                .next_to(self.baseline.point_from_proportion((c + 0.5) / self.n), DOWN, buff=0.05)
-                for c in range(self.n)
-            )
-        )
+        self.labels = VGroup(*(self._label(c, label_size) for c in range(self.n)))
         self.add(self.baseline, self.bars, self.labels)
+
+    def _label(self, c: int, font_size: float | None) -> MathTex:
+        """Class ``c``'s label under its slot."""
+        label = MathTex(str(c), font_size=font_size or SMALL_SIZE - 8, color=TEXT_COLOR)
+        if font_size is None:
+            label.scale_to_fit_height(min(0.7 * self.slot, 0.12))
+        point = self.baseline.point_from_proportion((c + 0.5) / self.n)
+        return label.next_to(point, DOWN, buff=0.05)
 
     @property
     def slot(self) -> float:

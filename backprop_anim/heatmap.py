@@ -249,7 +249,7 @@ class Heatmap(VGroup):
         self.add(self.grid, self.border)
         if badge:
             rows, cols = self.true_shape
-            self.badge = MathTex(rf"{rows}\times {cols}", font_size=SMALL_SIZE - 4)
+            self.badge = MathTex(rf"{rows}\times {cols}", font_size=SMALL_SIZE)
             self.badge.next_to(self.border, DOWN, buff=0.1)
             self.add(self.badge)
 
@@ -318,7 +318,7 @@ class ColourScale(VGroup):
         self.bar.stretch_to_fit_width(width)
         border = Rectangle(width=width, height=height, stroke_width=1, stroke_color=TEXT_COLOR)
         border.move_to(self.bar)
-        size = SMALL_SIZE - 6
+        size = SMALL_SIZE
         d = scale_decimals(scale)
         top = numbers.tex(name, decimals=d, font_size=size)
         bottom = numbers.tex(f"-{name}", decimals=d, font_size=size)

@@ -95,10 +95,11 @@ class RegionsPlot(VGroup):
         self.border = Rectangle(width=side, height=side, stroke_width=1, stroke_color=TEXT_COLOR)
         self.grid = self.grid_of(step)
         self.dots = self._dots()
-        x1 = MathTex("x_1", font_size=SMALL_SIZE - 4).next_to(self.border, DOWN, buff=0.08)
-        x2 = MathTex("x_2", font_size=SMALL_SIZE - 4).next_to(self.border, LEFT, buff=0.08)
-        self.axis_labels = VGroup(x1, x2)
-        self.legend = self._legend().next_to(x1, DOWN, buff=0.1)
+        # Inputs count from 0, as the trace's rows of x do.
+        x0 = MathTex("x_0", font_size=SMALL_SIZE).next_to(self.border, DOWN, buff=0.08)
+        x1 = MathTex("x_1", font_size=SMALL_SIZE).next_to(self.border, LEFT, buff=0.08)
+        self.axis_labels = VGroup(x0, x1)
+        self.legend = self._legend().next_to(x0, DOWN, buff=0.1)
         self.add(self.grid, self.border, self.dots, self.axis_labels, self.legend)
 
     def grid_of(self, step: Step) -> BandedGrid:
@@ -134,7 +135,7 @@ class RegionsPlot(VGroup):
         for label in (0, 1):
             dot = Dot(radius=0.07, color=CLASS_COLORS[label], stroke_width=0.8)
             dot.set_stroke(TEXT_COLOR)
-            text = MathTex(f"y = {label}", font_size=SMALL_SIZE - 4)
+            text = MathTex(f"y = {label}", font_size=SMALL_SIZE)
             items.add(VGroup(dot, text).arrange(RIGHT, buff=0.08))
         return items.arrange(RIGHT, buff=0.35)
 

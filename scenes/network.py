@@ -10,7 +10,17 @@ the weights move by the update. One weight ``w_jk^(l)`` (the shown edge with the
 Render: ``manim render -ql scenes/network.py`` (default preset ``delta-demo``); choose a
 trace with ``BACKPROP_TRACE``/``BACKPROP_PRESET``/``BACKPROP_CONFIG``, the iteration with
 ``BACKPROP_ITERATION`` and the precision with ``BACKPROP_DECIMALS``. In a batch, the
-neurons show the first sample (column 1) and the gradients are the batch means.
+neurons show the first sample (column 0) and the gradients are the batch means.
+
+Indices on screen count from 0, as in the trace and in ``scenes/delta.py``: ``w_jk^(l)``
+joins neuron ``k`` of layer ``l-1`` to neuron ``j`` of layer ``l``, the first neuron of
+a layer is neuron 0. Layers are numbered as in Nielsen's book (``a^(0)`` is the input).
+
+The frame is shared the same way in every beat: the network fills the left half, drawn
+as large as the box allows (:meth:`NetworkDiagram.fitted`: the box sets the spacing, the
+neurons keep the radius their numbers need); the right half holds the rule of the beat
+(forward, cost, backward, gradient), one more line per beat, until the followed weight's
+matrix, term, gradient and update take its place.
 """
 
 from __future__ import annotations
@@ -48,12 +58,14 @@ from backprop_anim.products import Factor, Tex, outer_line, term_line, update_li
 from backprop_anim.scene import TraceScene
 from backprop_anim.style import (
     ACTIVATION_COLOR,
+    BIAS_COLOR,
     BODY_SIZE,
     COST_COLOR,
     DELTA_COLOR,
     GRADIENT_COLOR,
     HIGHLIGHT_COLOR,
     INPUT_COLOR,
+    MAX_ROWS,
     NEGATIVE_COLOR,
     POSITIVE_COLOR,
     SMALL_SIZE,
@@ -61,34 +73,41 @@ from backprop_anim.style import (
     WEIGHT_COLOR,
     Z_COLOR,
 )
+from backprop_explain.elide import visible_indices
 from backprop_explain.provenance import Quantity
 from backprop_explain.regions import largest_entry, symmetric_scale
 
-NEURON_RADIUS = 0.3
-NEURON_FONT = 18
-"""Font size of the value written inside a neuron (fits ``-0.123`` in its circle)."""
-DELTA_FONT = 16
-DIAGRAM_WIDTH = 6.6
-"""Largest width of the diagram (left half of the frame); the panel takes the right."""
-PANEL_WIDTH = 6.3
+NEURON_FONT = SMALL_SIZE
+"""Font size of the values written inside and under the neurons: a digit about 10 px tall
+at 480p, the legibility floor of every number on screen."""
+MIN_RADIUS = 0.42
+DIAGRAM_BOX = (6.3, 5.5)
+"""Width and height of the diagram's box, the left half of the frame under the caption."""
+PANEL_WIDTH = 6.6
+"""Width of the right half's panel."""
 
 M = TypeVar("M", bound=Mobject)
 
 
+def neuron_radius(decimals: int) -> float:
+    """The radius whose circle holds the widest value at ``decimals`` (``-0.123``) at
+    :data:`NEURON_FONT`, so nothing written in a neuron is shrunk below the floor."""
+    widest = MathTex("-0." + "0" * decimals, font_size=NEURON_FONT).width
+    return max(MIN_RADIUS, widest / 1.7)
+
+
 def build_diagram(numbers: NumberRegistry) -> NetworkDiagram:
-    """The step's network with edges styled by ``W^(l)``, sized for the left half."""
-    layers = numbers.step.layers
-    diagram = NetworkDiagram(
+    """The step's network with edges styled by ``W^(l)``, spread over :data:`DIAGRAM_BOX`;
+    the size labels leave room for the δ written under the lowest neurons."""
+    width, height = DIAGRAM_BOX
+    return NetworkDiagram.fitted(
         numbers.trace.config.sizes,
-        weights=[r.W for r in layers],
-        radius=NEURON_RADIUS,
-        neuron_buff=0.42,
-        layer_buff=2.0,
+        width,
+        height,
+        radius=neuron_radius(numbers.decimals),
+        weights=[r.W for r in numbers.step.layers],
+        label_buff=0.3 + MathTex("0", font_size=NEURON_FONT).height,
     )
-    diagram.size_labels.shift(0.2 * DOWN)
-    if diagram.width > DIAGRAM_WIDTH:
-        diagram.scale_to_fit_width(DIAGRAM_WIDTH)
-    return diagram
 
 
 def chosen_weight(numbers: NumberRegistry, diagram: NetworkDiagram) -> tuple[int, int, int]:
@@ -102,6 +121,16 @@ def chosen_weight(numbers: NumberRegistry, diagram: NetworkDiagram) -> tuple[int
             best, best_value = (l, j, k), abs(float(r.dW[j, k]))
     assert best is not None
     return best
+
+
+def fewest_shown(n: int, index: int) -> int:
+    """The tightest elision of ``n`` entries (``max_rows``/``max_cols`` of
+    :class:`TraceMatrix`) that still shows entry ``index``: a wide ``W`` then fits the
+    panel at the legible size."""
+    for limit in (4, MAX_ROWS):
+        if index in visible_indices(n, limit):
+            return limit
+    return n
 
 
 def fit_in(mob: M, width: float) -> M:
@@ -137,32 +166,33 @@ class NetworkScene(TraceScene):
         self.beat(
             "network",
             "This is the network of the trace. Each line is one weight: blue if it is "
-            "positive, red if negative, thicker the larger it is.",
+            "positive, red if negative, thicker the larger it is. Indices count from 0, "
+            "as in the trace.",
         )
-        self.diagram = build_diagram(self.numbers)
-        self.diagram.to_edge(LEFT, buff=0.5).shift(0.3 * DOWN)
+        self.diagram = build_diagram(self.numbers).to_edge(LEFT, buff=0.6)
         self.title = self._title()
         self.edge_caption = self._edge_caption(r"\text{edges: } W^{(l)}", WEIGHT_COLOR)
-        self.play(FadeIn(self.title), Write(self.diagram), FadeIn(self.edge_caption))
+        top = self.edge_caption.get_bottom()[1] - 0.3
+        self.diagram.set_y(top - DIAGRAM_BOX[1] / 2)
+        self.rules = self._rules()
+        self.play(
+            FadeIn(self.title),
+            Write(self.diagram),
+            FadeIn(self.edge_caption),
+            FadeIn(self.rules[0]),
+        )
         self.wait(0.5)
 
     def forward_pass(self) -> None:
         m = self.step.input.shape[1]
-        sample = "" if m == 1 else f" Neurons show sample 1 of the batch of {m}."
+        sample = "" if m == 1 else f" Neurons show sample 0 of the batch of {m}."
         self.beat(
             "forward",
             "Forward pass: the input enters on the left, and each layer's activations "
             "a = sigma(W a + b) light its neurons, one layer after the other." + sample,
         )
         self.values: dict[tuple[int, int], MathTex] = {}
-        if m > 1:
-            note = VGroup(
-                MathTex(r"\text{neurons: sample 1 of}", font_size=SMALL_SIZE),
-                self.numbers.tex("m", decimals=0, font_size=SMALL_SIZE),
-            ).arrange(RIGHT, buff=0.1)
-            note.next_to(self.diagram, DOWN, buff=0.25).align_to(self.diagram, LEFT)
-            self.play(FadeIn(note))
-        self.play(self._light_layer(0))
+        self.play(FadeIn(self.rules[1], shift=0.1 * DOWN), self._light_layer(0))
         for l in range(1, self.diagram.num_layers + 1):
             self.play(self._flow(l, ACTIVATION_COLOR, backwards=False))
             self.play(self._light_layer(l))
@@ -170,15 +200,13 @@ class NetworkScene(TraceScene):
 
     def show_cost(self) -> None:
         self.beat("cost", "The output is compared with the target: this is the cost C.")
-        cost = VGroup(
-            MathTex("C", "=", font_size=BODY_SIZE, color=COST_COLOR),
-            self.numbers.tex("loss", font_size=BODY_SIZE, color=COST_COLOR),
-        ).arrange(RIGHT, buff=0.15)
-        cost.next_to(self.diagram.get_layer(self.diagram.num_layers), RIGHT, buff=0.35)
-        self.cost = cost
-        parts = [self.title, self.edge_caption, self.diagram, cost]
-        self.layouts.append(Layout.of("cost", "diagram and cost", parts))
-        self.play(FadeIn(cost, shift=0.2 * LEFT))
+        self.cost = self.rules[2]
+        parts = [self.title, self.edge_caption, self.diagram, *self.rules]
+        self.layouts.append(Layout.of("cost", "diagram and rules", parts))
+        self.play(
+            FadeIn(self.cost, shift=0.1 * DOWN),
+            Indicate(self.diagram.get_layer(self.diagram.num_layers), color=COST_COLOR),
+        )
         self.wait(0.5)
 
     def backward_pass(self) -> None:
@@ -189,7 +217,7 @@ class NetworkScene(TraceScene):
         )
         self.deltas: dict[tuple[int, int], MathTex] = {}
         L = self.diagram.num_layers
-        self.play(self._show_deltas(L))
+        self.play(FadeIn(self.rules[3], shift=0.1 * DOWN), self._show_deltas(L))
         for l in range(L - 1, 0, -1):
             self.play(self._flow(l + 1, DELTA_COLOR, backwards=True))
             self.play(self._show_deltas(l))
@@ -208,6 +236,7 @@ class NetworkScene(TraceScene):
             r"\text{edges: } \partial C / \partial W^{(l)}", GRADIENT_COLOR
         )
         self.play(
+            FadeIn(self.rules[4], shift=0.1 * DOWN),
             Transform(self.diagram.edges, target),
             Transform(self.edge_caption, caption),
             run_time=1.5,
@@ -218,15 +247,19 @@ class NetworkScene(TraceScene):
         l, j, k = self.picked = chosen_weight(self.numbers, self.diagram)
         self.beat(
             "one-weight",
-            f"Follow one weight, the one with the largest gradient: w {j + 1} {k + 1} of "
+            f"Follow one weight, the one with the largest gradient: w {j} {k} of "
             f"layer {l}. It is one line of the diagram, one entry of the matrix W, one "
             "term of z, and its gradient is delta times a.",
         )
         edge = self.diagram.get_edge(l, j, k)
         self.edge_marker = edge.copy().set_stroke(HIGHLIGHT_COLOR, width=7, opacity=1)
         self.panel = self._weight_panel(l, j, k)
-        self.play(FadeOut(self.cost), FadeIn(self.edge_marker))
-        for part in self.panel[:3]:
+        self.play(
+            FadeOut(self.rules),
+            FadeIn(self.edge_marker),
+            FadeIn(self.panel[0], shift=0.1 * DOWN),
+        )
+        for part in self.panel[1:3]:
             self.play(FadeIn(part, shift=0.1 * DOWN))
         self.play(Indicate(self.edge_marker, color=HIGHLIGHT_COLOR))
         self.wait(1)
@@ -289,16 +322,68 @@ class NetworkScene(TraceScene):
         caption.next_to(self.title, DOWN, buff=0.25)
         return caption.align_to(self.diagram, LEFT)
 
+    def _rules(self) -> VGroup:
+        """The right half before the followed weight: what the edges and indices mean,
+        then one rule per beat (forward, cost, backward, gradient), all in place from the
+        start so the beats only fade their line in."""
+        size = BODY_SIZE - 4
+        key = VGroup(
+            MathTex(
+                r"w^{(l)}_{jk}",
+                r":\ \text{neuron } k \text{ of layer } l-1 \to \text{neuron } j "
+                r"\text{ of layer } l",
+                font_size=SMALL_SIZE,
+            ),
+            MathTex(r"\text{Indices count from 0, as in the trace.}", font_size=SMALL_SIZE),
+        )
+        key[0][0].set_color(WEIGHT_COLOR)
+        if self.step.input.shape[1] > 1:
+            key.add(
+                VGroup(
+                    MathTex(r"\text{neurons: sample 0 of}", font_size=SMALL_SIZE),
+                    self.numbers.tex("m", decimals=0, font_size=SMALL_SIZE),
+                ).arrange(RIGHT, buff=0.1)
+            )
+        key.arrange(DOWN, aligned_edge=LEFT, buff=0.15)
+        forward = MathTex(
+            "a^{(l)}", r"= \sigma(", "W^{(l)}", "a^{(l-1)}", "+", "b^{(l)}", ")",
+            font_size=size,
+        )  # fmt: skip
+        for i, color in ((0, ACTIVATION_COLOR), (2, WEIGHT_COLOR), (3, ACTIVATION_COLOR)):
+            forward[i].set_color(color)
+        forward[5].set_color(BIAS_COLOR)
+        cost = VGroup(
+            MathTex("C", "=", font_size=size, color=COST_COLOR),
+            self.numbers.tex("loss", font_size=size, color=COST_COLOR),
+        ).arrange(RIGHT, buff=0.15)
+        backward = VGroup(
+            MathTex(r"\delta^{(L)}", r"= \partial C / \partial z^{(L)}", font_size=size),
+            MathTex(
+                r"\delta^{(l)}", "=", r"(W^{(l+1)})^T", r"\delta^{(l+1)}",
+                r"\odot \sigma'(z^{(l)})", font_size=size,
+            ),
+        ).arrange(DOWN, aligned_edge=LEFT, buff=0.15)  # fmt: skip
+        for line in backward:
+            line[0].set_color(DELTA_COLOR)
+        backward[1][2].set_color(WEIGHT_COLOR)
+        backward[1][3].set_color(DELTA_COLOR)
+        gradient = MathTex(
+            r"\frac{\partial C}{\partial w^{(l)}_{jk}}", "=", r"\delta^{(l)}_j", "a^{(l-1)}_k",
+            font_size=size,
+        )  # fmt: skip
+        gradient[0].set_color(GRADIENT_COLOR)
+        gradient[2].set_color(DELTA_COLOR)
+        gradient[3].set_color(ACTIVATION_COLOR)
+        rules = VGroup(key, forward, cost, backward, gradient)
+        rules.arrange(DOWN, aligned_edge=LEFT, buff=0.45)
+        top = self.edge_caption.get_bottom()[1] - 0.3
+        return rules.to_edge(RIGHT, buff=0.5).set_y(top - rules.height / 2)
+
     def _neuron_value(self, l: int, j: int, expression: str, color: object) -> MathTex:
         neuron = self.diagram.get_neuron(l, j)
-        mob = self.numbers.tex(expression, font_size=NEURON_FONT * self.diagram_scale, color=color)
+        mob = self.numbers.tex(expression, font_size=NEURON_FONT, color=color)
         fit_in(mob, 1.7 * neuron.width / 2)
         return mob.move_to(neuron)
-
-    @property
-    def diagram_scale(self) -> float:
-        """How much the diagram was shrunk to fit (texts inside it shrink with it)."""
-        return self.diagram.get_neuron(0, 0).width / (2 * NEURON_RADIUS)
 
     def _light_layer(self, l: int) -> Animation:
         name = "a0" if l == 0 else f"a{l}"
@@ -335,9 +420,7 @@ class NetworkScene(TraceScene):
         anims = []
         for j in self.diagram.shown_neurons(l):
             neuron = self.diagram.get_neuron(l, j)
-            label = self.numbers.tex(
-                f"delta{l}[{j},0]", font_size=DELTA_FONT * self.diagram_scale, color=DELTA_COLOR
-            )
+            label = self.numbers.tex(f"delta{l}[{j},0]", font_size=NEURON_FONT, color=DELTA_COLOR)
             label.next_to(neuron, DOWN, buff=0.04)
             self.deltas[(l, j)] = label
             # AnimationGroup builds `.animate` itself; manim's hint names Animation only.
@@ -346,10 +429,17 @@ class NetworkScene(TraceScene):
 
     def _weight_panel(self, l: int, j: int, k: int) -> VGroup:
         """``W^(l)`` with the entry boxed, the term of ``z_j`` and the gradient, stacked."""
-        J, K = j + 1, k + 1
-        w = rf"w^{{({l})}}_{{{J}{K}}}"
-        a_k = rf"a^{{({l - 1})}}_{{{K}}}"
-        matrix = TraceMatrix(self.numbers, f"W{l}", WEIGHT_COLOR, font_size=26)
+        w = rf"w^{{({l})}}_{{{j}{k}}}"
+        a_k = rf"a^{{({l - 1})}}_{{{k}}}"
+        rows, cols = self.step.layers[l - 1].W.shape
+        matrix = TraceMatrix(
+            self.numbers,
+            f"W{l}",
+            WEIGHT_COLOR,
+            max_rows=fewest_shown(rows, j),
+            max_cols=fewest_shown(cols, k),
+            font_size=26,
+        )
         label = MathTex(rf"W^{{({l})}} =", font_size=BODY_SIZE, color=WEIGHT_COLOR)
         matrix_row = VGroup(label, matrix).arrange(RIGHT, buff=0.2)
         fit_in(matrix_row, PANEL_WIDTH)
@@ -357,8 +447,8 @@ class NetworkScene(TraceScene):
         matrix_row.add(box)
 
         z_sum = MathTex(
-            rf"z^{{({l})}}_{{{J}}}",
-            rf"= \sum_k w^{{({l})}}_{{{J}k}} a^{{({l - 1})}}_k + b^{{({l})}}_{{{J}}}",
+            rf"z^{{({l})}}_{{{j}}}",
+            rf"= \sum_k w^{{({l})}}_{{{j}k}} a^{{({l - 1})}}_k + b^{{({l})}}_{{{j}}}",
             font_size=BODY_SIZE - 4,
         )
         z_sum[0].set_color(Z_COLOR)
@@ -370,7 +460,7 @@ class NetworkScene(TraceScene):
             (j, 0),
             k,
             label=[
-                Tex(rf"k = {K}:\ "),
+                Tex(rf"k = {k}:\ "),
                 Tex(w, WEIGHT_COLOR),
                 Tex(a_k, self._factor("a", l - 1).color),
                 "=",
@@ -409,10 +499,9 @@ class NetworkScene(TraceScene):
         return Factor(quantity, l, colors[quantity])
 
     def _gradient_line(self, l: int, j: int, k: int) -> VGroup:
-        J, K = j + 1, k + 1
-        dw = rf"\frac{{\partial C}}{{\partial w^{{({l})}}_{{{J}{K}}}}}"
-        d_j = rf"\delta^{{({l})}}_{{{J}}}"
-        a_k = rf"a^{{({l - 1})}}_{{{K}}}"
+        dw = rf"\frac{{\partial C}}{{\partial w^{{({l})}}_{{{j}{k}}}}}"
+        d_j = rf"\delta^{{({l})}}_{{{j}}}"
+        a_k = rf"a^{{({l - 1})}}_{{{k}}}"
         m = self.step.input.shape[1]
         if m == 1:
             delta, a = self._factor("delta", l), self._factor("a", l - 1)
@@ -437,8 +526,7 @@ class NetworkScene(TraceScene):
         return line.arrange(RIGHT, buff=0.1)
 
     def _update_line(self, l: int, j: int, k: int) -> VGroup:
-        J, K = j + 1, k + 1
-        w = rf"w^{{({l})}}_{{{J}{K}}}"
+        w = rf"w^{{({l})}}_{{{j}{k}}}"
         size = BODY_SIZE - 4
         rule = MathTex(w, r"\leftarrow", w, r"- \eta \frac{\partial C}{\partial w}", font_size=size)
         line = update_line(

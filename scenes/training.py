@@ -20,6 +20,12 @@ over the run by :func:`backprop_explain.regions.shown_iterations`), so its lengt
 grow with the trace; heatmaps of wide layers keep a fixed cell budget, so a frame costs
 about the same whatever the width. Every state is prepared and reached by ``Transform``.
 
+Every view is laid out and shown in the first second of the run, at its first recorded
+iteration (a viewer never looks at half an empty frame while the run is introduced); the
+next beat adds what explains a view (the colour scales, the hidden units' picture scale)
+and the training beat fills the curves in. Every number and label is at least 10 px tall
+at 480p (``SMALL_SIZE``).
+
 Render: ``manim render -ql scenes/training.py``; choose the trace with ``BACKPROP_TRACE``,
 ``BACKPROP_PRESET`` (e.g. ``moons``, ``spirals``) or ``BACKPROP_CONFIG``.
 """
@@ -112,12 +118,6 @@ def fit_in(mob: M, width: float, height: float | None = None) -> M:
     return mob
 
 
-def fit_box(mob: Mobject, width: float, height: float, max_scale: float = 1.2) -> Mobject:
-    """Scale ``mob`` to fill ``width × height`` as far as it can, enlarging at most by
-    ``max_scale`` (its labels grow with it)."""
-    return mob.scale(min(width / mob.width, height / mob.height, max_scale))
-
-
 class TrainingScene(TraceScene):
     """Gradient descent over a whole run, shown at a fixed number of recorded iterations."""
 
@@ -165,16 +165,17 @@ class TrainingScene(TraceScene):
         first = self.trace.step(self.shown[0])
         self.title = self._title()
         self.loss_panel = self._loss_panel(first.iteration)
-        self.diagram = self._diagram(first)
         self.heatmaps, self.heatmap_panel = self._heatmap_panel(first)
         self.regions = RegionsPlot(self.trace, first, side=2.7) if self.regions_on else None
-        self._layout()
+        self._layout(first)
         parts = [self.title, self.loss_panel, self.heatmap_panel, self.diagram]
         parts += [self.regions] if self.regions is not None else []
         self.layouts = [Layout.of("run", "panels", parts)]
-        self.play(FadeIn(self.title), FadeIn(self.loss_panel))
-        lower = [self.diagram] + ([self.regions] if self.regions is not None else [])
-        self.play(*(FadeIn(m) for m in lower))
+        # Every view is in place from the first second; the next beat adds the scales.
+        grid, *self.colour_scales = self.heatmap_panel
+        views = [self.title, self.loss_panel, self.diagram, grid]
+        views += [self.regions] if self.regions is not None else []
+        self.play(*(FadeIn(m) for m in views), run_time=0.8)
 
     def explain_heatmaps(self) -> None:
         if self.digits_on:
@@ -187,7 +188,10 @@ class TrainingScene(TraceScene):
             "and all iterations; the gradients' scale is logarithmic, because they shrink "
             "by orders of magnitude. Wide matrices show their first and last entries.",
         )
-        self.play(FadeIn(self.heatmap_panel))
+        grid = self.heatmap_panel[0]
+        self.play(*(FadeIn(bar) for bar in self.colour_scales))
+        for row in (grid[: len(self.heatmaps)], grid[len(self.heatmaps) :]):
+            self.play(Indicate(row, scale_factor=1.05))
         self.wait(1)
 
     def train(self) -> None:
@@ -265,16 +269,16 @@ class TrainingScene(TraceScene):
         self.curve_dot = Dot(self._curve_point(k0), radius=0.06, color=COST_COLOR)
         font = SMALL_SIZE
         last = self.shown[-1]
-        x_end = self.numbers.tex("iteration", decimals=0, iteration=last, font_size=font - 4)
+        x_end = self.numbers.tex("iteration", decimals=0, iteration=last, font_size=font)
         x_end.next_to(axes.x_axis.get_end(), DOWN, buff=0.1)
         x_label = MathTex("k", font_size=font).next_to(axes.x_axis.get_end(), RIGHT, buff=0.2)
         y_label = MathTex("C", font_size=font, color=COST_COLOR)
         y_label.next_to(axes.y_axis.get_end(), UP, buff=0.1)
         first_loss = self.numbers.tex(
-            "loss", iteration=self.shown[0], font_size=font - 6, color=COST_COLOR
+            "loss", iteration=self.shown[0], font_size=font, color=COST_COLOR
         )
         first_loss.next_to(axes.c2p(0, self.trace.step(self.shown[0]).loss), LEFT, buff=0.1)
-        zero = MathTex("0", font_size=font - 6).next_to(axes.c2p(0, 0), LEFT, buff=0.1)
+        zero = MathTex("0", font_size=font).next_to(axes.c2p(0, 0), LEFT, buff=0.1)
         self.counter = self._counter(k0)
         self.counter.next_to(axes.c2p(n, top), DOWN + LEFT, buff=0.0)
         return VGroup(axes, x_end, x_label, y_label, first_loss, zero, self.curve_dot, self.counter)
@@ -302,12 +306,14 @@ class TrainingScene(TraceScene):
         counter[2:].shift(0.35 * RIGHT)
         return counter
 
-    def _diagram(self, step: Step) -> NetworkDiagram:
-        layers = step.layers
-        diagram = NetworkDiagram(
-            self.trace.config.sizes, radius=0.13, neuron_buff=0.12, layer_buff=0.9
+    def _diagram(self, step: Step, width: float, height: float) -> NetworkDiagram:
+        """The network spread over ``width × height``, edges styled by ``step``'s weights
+        on the run's scale; its sizes are in the title, so no size labels."""
+        diagram = NetworkDiagram.fitted(
+            self.trace.config.sizes, width, height, radius=0.15, max_neuron_buff=0.6
         )
-        diagram.set_weights([r.W for r in layers], scale=self.edge_scale)
+        diagram.remove(diagram.size_labels)
+        diagram.set_weights([r.W for r in step.layers], scale=self.edge_scale)
         return diagram
 
     def _heatmap_panel(self, first: Step) -> tuple[list[tuple[int, str, Heatmap]], VGroup]:
@@ -354,8 +360,9 @@ class TrainingScene(TraceScene):
         g_bar.next_to(grid, RIGHT, buff=0.3).match_y(VGroup(*g_maps))
         return heatmaps, VGroup(grid, w_bar, g_bar)
 
-    def _layout(self) -> None:
-        """Loss top-left, regions and diagram under it, heatmaps on the right."""
+    def _layout(self, first: Step) -> None:
+        """Loss top-left, regions and diagram (of ``first``) under it, heatmaps on the
+        right."""
         width, height = config.frame_width, config.frame_height
         self.loss_panel.to_corner(UP + LEFT, buff=0.5).shift(0.55 * DOWN)
         fit_in(self.heatmap_panel, width / 2 - 0.7, height - 1.4)
@@ -366,10 +373,10 @@ class TrainingScene(TraceScene):
             self.heatmap_panel.align_to(self.loss_panel, UP)
         lower_width = self.loss_panel.width
         if self.regions is not None:
-            fit_box(self.diagram, lower_width - self.regions.width - 0.6, 2.6)
+            self.diagram = self._diagram(first, lower_width - self.regions.width - 0.6, 2.6)
             lower = VGroup(self.regions, self.diagram).arrange(RIGHT, buff=0.6)
         else:
-            fit_box(self.diagram, lower_width, 2.9)
+            self.diagram = self._diagram(first, lower_width, 2.9)
             lower = VGroup(self.diagram)
         lower.next_to(self.loss_panel, DOWN, buff=0.45).align_to(self.loss_panel, LEFT)
         space_right = self.heatmap_panel.get_left()[0] - 0.3
@@ -447,8 +454,10 @@ class TrainingScene(TraceScene):
         parts += [self.units_panel, self.tests_panel]
         self.layouts = [Layout.of("run", "panels", parts)]
         self.heatmaps = []
-        self.play(FadeIn(self.title), FadeIn(self.loss_panel), FadeIn(self.accuracy_panel))
-        self.play(FadeIn(self.tests_panel))
+        # Every view from the first second; the pictures' colour scale comes next beat.
+        label, grid, _ = self.units_panel
+        views = [self.title, self.loss_panel, self.accuracy_panel, self.tests_panel, label, grid]
+        self.play(*(FadeIn(m) for m in views), run_time=0.8)
 
     def explain_pictures(self) -> None:
         self.beat(
@@ -458,7 +467,9 @@ class TrainingScene(TraceScene):
             "positive, red for negative, brighter for larger, on one scale for every "
             "neuron and every step.",
         )
-        self.play(FadeIn(self.units_panel))
+        _, grid, bar = self.units_panel
+        self.play(FadeIn(bar))
+        self.play(Indicate(grid, scale_factor=1.05))
         self.wait(1)
 
     def conclude_digits(self) -> None:
@@ -501,8 +512,8 @@ class TrainingScene(TraceScene):
             Dot(self._accuracy_point(k0, i), radius=0.05, color=color)
             for i, color in enumerate((TRAIN_COLOR, TEST_COLOR))
         ]
-        size = SMALL_SIZE - 6
-        y_label = MathTex(r"\text{accuracy}", font_size=SMALL_SIZE - 2)
+        size = SMALL_SIZE
+        y_label = MathTex(r"\text{accuracy}", font_size=SMALL_SIZE)
         y_label.next_to(axes.y_axis.get_end(), UP, buff=0.1).align_to(axes, LEFT)
         one = MathTex("1", font_size=size).next_to(axes.c2p(0, 1), LEFT, buff=0.1)
         zero = MathTex("0", font_size=size).next_to(axes.c2p(0, 0), LEFT, buff=0.1)
@@ -563,7 +574,9 @@ class TrainingScene(TraceScene):
         cells = []
         for s, column in enumerate(self.samples):
             image = PixelImage(c.x_test[:, column], signed=False, side=1.05)
-            bars = ProbabilityBars(self._probabilities(k0, s), width=1.8, height=0.95)
+            bars = ProbabilityBars(
+                self._probabilities(k0, s), width=1.8, height=0.95, label_size=SMALL_SIZE
+            )
             bars.next_to(image, RIGHT, buff=0.12).align_to(image, DOWN)
             best = self._best_number(k0, s, bars)
             self.bars.append(bars)
@@ -581,7 +594,7 @@ class TrainingScene(TraceScene):
         """The largest output probability of test image ``s`` at step ``k``, over its bar."""
         best = int(np.argmax(self._probabilities(k, s)))
         number = self.numbers.tex(
-            f"p_test[iteration][{best}, {s}]", 2, k, font_size=SMALL_SIZE - 4, color=TEXT_COLOR
+            f"p_test[iteration][{best}, {s}]", 2, k, font_size=SMALL_SIZE, color=TEXT_COLOR
         )
         return number.move_to(bars.label_point(best), aligned_edge=DOWN)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from manim import TexTemplate
+from manim import TexTemplate, config
 from manim.utils.testing.frames_comparison import frames_comparison
 from scene_harness import (
     ROOT,
@@ -22,15 +22,17 @@ from scene_harness import (
     run_scene,
     scene_class,
 )
+from viewer import assert_viewable
 
-from backprop_anim.diagram import edge_style
+from backprop_anim.diagram import NetworkDiagram, edge_style
 from backprop_anim.layout import layout_problems
 
 __module_test__ = "network"
 
 BEATS = ["network", "forward", "cost", "backward", "gradients", "one-weight", "update"]
 TEX_TEMPLATE = str(ROOT / "backprop_anim" / "tex_template.tex")
-NetworkScene = scene_class(load_scene_module("network"))
+network_module = load_scene_module("network")
+NetworkScene = scene_class(network_module)
 
 
 def wide_config(path: Path, sizes: tuple[int, ...] = (64, 32, 10), samples: int = 3) -> Path:
@@ -144,6 +146,7 @@ def test_other_traces(
     check_edges_show_new_weights(scene)
     check_linked_weight(scene)
     check_layout(scene)
+    assert_viewable(scene)
     if which == "wide":
         # Elided layers: 4 drawn neurons each, the last one among them.
         assert scene.diagram.shown_neurons(0) == [0, 1, 2, 63]  # type: ignore[attr-defined]
@@ -194,3 +197,50 @@ def check_layout(scene: object) -> None:
 
 def test_layout_is_clean(demo_scene: object) -> None:
     check_layout(demo_scene)
+
+
+def test_viewable(demo_scene: object) -> None:
+    """Every number and label at least 10 px tall at 480p, no crossing flight, the first
+    number of each beat within 1.5 s (:func:`viewer.assert_viewable`)."""
+    assert_viewable(demo_scene)  # type: ignore[arg-type]
+
+
+def test_network_fills_the_left_half(demo_scene: object) -> None:
+    """The diagram spreads over its box (not a small picture in a corner) with neurons
+    that hold their numbers; the rules or the weight panel take the right half."""
+    diagram = demo_scene.diagram  # type: ignore[attr-defined]
+    width, height = network_module.DIAGRAM_BOX
+    assert diagram.width == pytest.approx(width, abs=0.05)
+    assert diagram.height == pytest.approx(height, abs=0.05)
+    assert diagram.get_left()[0] < -config.frame_width / 2 + 1.0
+    for value in demo_scene.values.values():  # type: ignore[attr-defined]
+        assert value.width < diagram.get_neuron(0, 0).width
+    panel = demo_scene.panel  # type: ignore[attr-defined]
+    assert panel.get_left()[0] > diagram.get_right()[0]
+    assert panel.get_right()[0] > config.frame_width / 2 - 1.0
+
+
+def test_indices_count_from_0(demo_scene: object) -> None:
+    """The followed weight is written with its trace indices, w^{(l)}_{jk} of W^(l)[j, k],
+    and the batch note (if any) says sample 0."""
+    l, j, k = demo_scene.picked  # type: ignore[attr-defined]
+    strings = {
+        t
+        for m in demo_scene.panel.get_family()
+        for t in getattr(m, "tex_strings", [])  # type: ignore[attr-defined]
+    }
+    assert rf"w^{{({l})}}_{{{j}{k}}}" in strings
+    assert rf"k = {k}:\ " in strings
+    assert rf"w^{{({l})}}_{{{j + 1}{k + 1}}}" not in strings
+
+
+def test_fitted_diagram_fills_its_box() -> None:
+    for sizes, box in (
+        ((2, 3, 2), (6.0, 4.0)),
+        ((64, 32, 10), (6.3, 5.5)),
+        ((2, 2, 1), (4.0, 2.0)),
+    ):
+        net = NetworkDiagram.fitted(sizes, *box, radius=0.3)
+        assert net.width == pytest.approx(box[0], abs=0.05), sizes
+        assert net.height == pytest.approx(box[1], abs=0.05), sizes
+        assert net.get_neuron(0, 0).width == pytest.approx(0.6)

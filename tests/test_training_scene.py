@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from manim import TexTemplate
+from manim import TexTemplate, Wait, tempconfig
 from manim.utils.testing.frames_comparison import frames_comparison
 from scene_harness import (
     ROOT,
@@ -25,6 +25,7 @@ from scene_harness import (
     scene_class,
 )
 from test_network_scene import wide_config
+from viewer import assert_viewable
 
 from backprop_anim.diagram import edge_style
 from backprop_anim.heatmap import LEVELS, value_color
@@ -149,6 +150,7 @@ def test_other_traces(
     scene = run_scene("training", media)
     check_follows_trace(scene)
     check_layout(scene)
+    assert_viewable(scene)
     if which == "wide":
         assert scene.regions is None  # type: ignore[attr-defined]
         # Heatmaps of wide layers keep the cell budget: 10 × 10 at most.
@@ -181,11 +183,7 @@ def test_trained(scene: object) -> None:
 @pytest.mark.slow
 def test_render_ql(tmp_path: Path) -> None:
     video = assert_renders_at_ql("training", "TrainingScene", tmp_path, len(BEATS))
-    # Open dead air / narrow frames (issue 14): an expected failure until reworked.
-    assert_reviewed(
-        video,
-        known="training.py: the run beat opens on a near-empty frame, not yet reworked",
-    )
+    assert_reviewed(video)
 
 
 def check_layout(scene: object) -> None:
@@ -196,6 +194,42 @@ def check_layout(scene: object) -> None:
 
 def test_layout_is_clean(xor_scene: object) -> None:
     check_layout(xor_scene)
+
+
+def test_viewable(xor_scene: object) -> None:
+    """Every number and label at least 10 px tall at 480p, no crossing flight, the first
+    number of each beat within 1.5 s (:func:`viewer.assert_viewable`)."""
+    assert_viewable(xor_scene)  # type: ignore[arg-type]
+
+
+def test_every_view_is_in_place_from_the_first_play(
+    clean_env: pytest.MonkeyPatch, media: Path
+) -> None:
+    """The run beat is one play that brings every view (loss, regions, diagram, heatmaps):
+    no empty half of the frame while k = 1 is explained; the scales fill in next beat."""
+
+    class RunBeat(TrainingScene):  # type: ignore[misc,valid-type]
+        plays = 0
+
+        def construct(self) -> None:
+            self.introduce_run()
+
+        def play(self, *animations: object, **kwargs: object) -> None:
+            self.plays += not all(isinstance(a, Wait) for a in animations)  # waits are plays
+            super().play(*animations, **kwargs)
+
+    cls = RunBeat
+    with tempconfig({"dry_run": True, "media_dir": str(media), "disable_caching": True,
+                     "write_to_movie": False, "verbosity": "WARNING"}):  # fmt: skip
+        scene = cls(skip_animations=True)
+        scene.render()
+    assert scene.plays == 1
+    on = {id(m) for m in scene.get_mobject_family_members()}
+    views = [scene.title, scene.loss_panel, scene.diagram, scene.heatmap_panel[0], scene.regions]
+    for view in views:
+        assert id(view) in on, view
+    for bar in scene.colour_scales:
+        assert id(bar) not in on
 
 
 # -- a digits trace: hidden units as pictures, test images, accuracies -------------------
@@ -231,6 +265,7 @@ def plain_accuracy(step: object, x: np.ndarray, y: np.ndarray) -> float:
 def test_digits_beats_and_layout(digits_scene: object) -> None:
     assert digits_scene.beats == DIGITS_BEATS  # type: ignore[attr-defined]
     check_layout(digits_scene)
+    assert_viewable(digits_scene)  # type: ignore[arg-type]
 
 
 def test_digits_numbers_follow_the_trace(digits_scene: object) -> None:
