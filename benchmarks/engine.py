@@ -317,8 +317,8 @@ def streamed(config: Config, path: Path) -> int:
     """
     n = len(recorded_iterations(config.iterations, config.every))
     with open_trace_writer(path, config, n) as writer:
-        trace = run(config, on_record=writer.add)
-        writer.finish(trace.losses)
+        run(config, on_record=writer.add, on_loss=writer.add_loss)
+        writer.finish()
     return n
 
 
