@@ -1,11 +1,22 @@
-"""Shared test set-up: manim's golden-frame options and the scene harness fixtures."""
+"""Shared test set-up: manim's golden-frame options, the scene harness fixtures, and
+what lets the suite run in parallel (pytest-xdist, ``-n auto`` in pyproject's addopts).
+
+In parallel, tests share nothing that they write: manim's media folder (and with it its
+TeX cache, which is not safe for concurrent writers) is a temporary folder of each test
+process, every render and file goes to a test's own ``tmp_path``, and modules whose
+module fixtures render are kept on one worker (``xdist_group`` marks, ``--dist
+loadgroup``). Modules with slow tests are scheduled first, so the long renders do not
+start last.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import cairo
+import manim
 import manim.utils.testing.frames_comparison as frames_module
 import pytest
 from hypothesis import settings
@@ -36,6 +47,31 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="show a diff image when a golden frame differs",
     )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules that hold a slow test first, each module's tests together and in order.
+
+    With xdist, work is handed out in this order: starting the long renders first keeps
+    them off the end of the run, where one worker would render while the other idles.
+    """
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)  # a stable sort
+
+
+@pytest.fixture(scope="session", autouse=True)
+def manim_media(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Manim's media folder for this test process: a temporary one, never ``media/``.
+
+    Tests that build ``MathTex`` without a folder of their own would otherwise write the
+    TeX cache in the repository, where two test processes (xdist workers, or two runs)
+    write the same files at once.
+    """
+    media = tmp_path_factory.mktemp("manim-media")
+    before = manim.config.media_dir
+    manim.config.media_dir = str(media)
+    yield media
+    manim.config.media_dir = before
 
 
 @pytest.fixture

@@ -28,7 +28,8 @@ from pathlib import Path
 import av
 import pytest
 
-pytestmark = pytest.mark.slow
+# One xdist worker runs the whole module, so the wheel and its venv are built once.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("install")]
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = (

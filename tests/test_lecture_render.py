@@ -13,7 +13,8 @@ from PIL import Image
 
 import backprop_lecture as lec
 
-pytestmark = pytest.mark.slow
+# One xdist worker runs the whole module, so its lecture (a render) is built once.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("lecture_render")]
 
 ROOT = Path(__file__).resolve().parents[1]
 
