@@ -581,8 +581,8 @@ def _save_with(suffix: str) -> Callable[[Trace, IO[bytes]], None]:
         try:
             for step in trace.steps:
                 writer.add(step)
-            for loss in trace.losses.tolist():
-                writer.add_loss(loss)
+            for loss in trace.losses:  # one at a time, as a run hands them over
+                writer.add_loss(float(loss))
             writer.finish()
         finally:
             writer.close()
