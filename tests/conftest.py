@@ -3,10 +3,9 @@ what lets the suite run in parallel (pytest-xdist, ``-n auto`` in pyproject's ad
 
 In parallel, tests share nothing that they write: manim's media folder (and with it its
 TeX cache, which is not safe for concurrent writers) is a temporary folder of each test
-process, every render and file goes to a test's own ``tmp_path``, and modules whose
-module fixtures render are kept on one worker (``xdist_group`` marks, ``--dist
-loadgroup``). Modules with slow tests are scheduled first, so the long renders do not
-start last.
+process, and every render and file goes to a test's own ``tmp_path``. Each module runs
+on one worker (``--dist loadscope``), so a module fixture that renders is built once;
+modules with slow tests are scheduled first, so the long renders do not start last.
 """
 
 from __future__ import annotations
@@ -52,8 +51,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Modules that hold a slow test first, each module's tests together and in order.
 
-    With xdist, work is handed out in this order: starting the long renders first keeps
-    them off the end of the run, where one worker would render while the other idles.
+    With xdist, modules are handed out in this order (``--no-loadscope-reorder``):
+    starting the long renders first keeps them off the end of the run, where one worker
+    would render while the other idles.
     """
     slow_files = {item.path for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.path not in slow_files)  # a stable sort

@@ -24,8 +24,6 @@ from scene_harness import (
 from backprop_anim.layout import layout_problems
 
 __module_test__ = "chain"
-# One xdist worker runs the whole module, so its scene is constructed once.
-pytestmark = pytest.mark.xdist_group("chain")
 
 BEATS = ["graph", "chain rule", "training order", "bridge"]
 TEX_CACHE = tempfile.mkdtemp(prefix="backprop-tex-")

@@ -28,8 +28,7 @@ from pathlib import Path
 import av
 import pytest
 
-# One xdist worker runs the whole module, so the wheel and its venv are built once.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("install")]
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = (

@@ -13,8 +13,7 @@ from PIL import Image
 
 import backprop_lecture as lec
 
-# One xdist worker runs the whole module, so its lecture (a render) is built once.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("lecture_render")]
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -28,11 +28,9 @@ from backprop_lecture.build import build_lecture
 from backprop_lecture.spec import load_lecture
 from backprop_lecture.timeline import parse_srt
 
-# One xdist worker runs the whole module, so its lecture (a render) is built once.
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="no espeak-ng"),
-    pytest.mark.xdist_group("narration_render"),
 ]
 
 ROOT = Path(__file__).resolve().parents[1]

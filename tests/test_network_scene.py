@@ -27,8 +27,6 @@ from backprop_anim.diagram import edge_style
 from backprop_anim.layout import layout_problems
 
 __module_test__ = "network"
-# One xdist worker runs the whole module, so its scene is constructed once.
-pytestmark = pytest.mark.xdist_group("network_scene")
 
 BEATS = ["network", "forward", "cost", "backward", "gradients", "one-weight", "update"]
 TEX_TEMPLATE = str(ROOT / "backprop_anim" / "tex_template.tex")

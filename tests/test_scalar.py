@@ -27,8 +27,6 @@ from scene_harness import (
 from backprop_anim.layout import layout_problems
 
 __module_test__ = "scalar"
-# One xdist worker runs the whole module, so its scene is constructed once.
-pytestmark = pytest.mark.xdist_group("scalar")
 
 QUESTION_OUTPUT = [
     "-8.5948", "-0.68736", "3.6233", "5.9732", "7.2542", "7.9525", "8.3332", "8.5408",

@@ -35,8 +35,6 @@ from backprop_anim.style import CLASS_COLORS
 from backprop_explain.regions import decision_grid, grid_points
 
 __module_test__ = "training"
-# One xdist worker runs the whole module, so its scenes are constructed once.
-pytestmark = pytest.mark.xdist_group("training_scene")
 
 BEATS = ["run", "heatmaps", "training", "result"]
 TEX_TEMPLATE = str(ROOT / "backprop_anim" / "tex_template.tex")
