@@ -96,13 +96,20 @@ def trace_cmd(preset: str | None, config_path: Path | None, out: Path, every: in
     if every is not None:
         config = replace(config, every=every)
     recorded = count_recorded(config.iterations, config.every)
+    first_loss: list[float] = []  # the first iteration's loss, once it is known
     last_loss = [float("nan")]
-    # Steps go to the file as they complete (never all in memory): flat memory with --every.
+    # Steps and losses go to the file as they come (neither kept in memory): memory stays
+    # flat in the number of iterations with --every.
     with open_trace_writer(out, config, recorded) as writer:
 
         def record(step: Step) -> None:
             writer.add(step)
             last_loss[0] = step.loss_after
+
+        def add_loss(loss: float) -> None:
+            writer.add_loss(loss)
+            if not first_loss:
+                first_loss.append(loss)
 
         if config.iterations >= PROGRESS_THRESHOLD and err_console.is_terminal:
             with Progress(
@@ -114,16 +121,17 @@ def trace_cmd(preset: str | None, config_path: Path | None, out: Path, every: in
                 transient=True,
             ) as bar:
                 task = bar.add_task("training", total=config.iterations)
-                trace = run(
+                run(
                     config,
                     progress=lambda k: bar.update(task, completed=k),
                     source=source,
                     on_record=record,
+                    on_loss=add_loss,
                 )
         else:
-            trace = run(config, source=source, on_record=record)
-        writer.finish(trace.losses)
-    text = summary(config, float(trace.losses[0]), last_loss[0], recorded, out)
+            run(config, source=source, on_record=record, on_loss=add_loss)
+        writer.finish()
+    text = summary(config, first_loss[0], last_loss[0], recorded, out)
     console.print(printable(text), highlight=False, soft_wrap=True, markup=False)
 
 

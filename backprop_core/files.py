@@ -160,6 +160,23 @@ def atomic_file(path: str | Path) -> Iterator[IO[bytes]]:
             yield f
 
 
+def scratch_file(beside: IO[bytes], what: str) -> IO[bytes]:
+    """A read-write scratch file in the folder of ``beside`` (a file of :func:`atomic_file`).
+
+    A writer that learns part of its output only at the end (``backprop trace``'s losses
+    come after the steps) keeps it here rather than in memory. The file is removed when
+    it is closed (``SystemExit`` on SIGTERM and ``KeyboardInterrupt`` close it on the way
+    out); its name starts with the temporary file's name, so one that a killed process
+    leaves is found and removed by the next write of the same output
+    (:func:`clean_stale`). ``what`` goes into the name, for whoever finds one.
+    """
+    name = getattr(beside, "name", None)
+    if isinstance(name, str):
+        tmp = Path(name)
+        return tempfile.NamedTemporaryFile(prefix=f"{tmp.name}.{what}.", dir=tmp.parent)
+    return tempfile.NamedTemporaryFile(prefix=f".{what}{TEMP_MARK}.")
+
+
 def write_atomically(path: str | Path, write: Callable[[IO[bytes]], None]) -> None:
     """Call ``write`` on a temporary file beside ``path``, then rename it over ``path``."""
     with atomic_file(path) as f:
@@ -227,6 +244,7 @@ __all__ = [
     "copy_atomically",
     "locked",
     "read_limited",
+    "scratch_file",
     "write_atomically",
     "write_text_atomically",
 ]

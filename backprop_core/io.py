@@ -15,6 +15,7 @@ import io
 import json
 import math
 import shutil
+import struct
 import tempfile
 import zipfile
 import zlib
@@ -29,7 +30,13 @@ from numpy.typing import NDArray
 
 from backprop_core.config import Config, parse_config
 from backprop_core.errors import BackpropError, did_you_mean
-from backprop_core.files import TEMP_MARK, atomic_file, read_limited, write_atomically
+from backprop_core.files import (
+    TEMP_MARK,
+    atomic_file,
+    read_limited,
+    scratch_file,
+    write_atomically,
+)
 from backprop_core.limits import (
     MAX_INT,
     MAX_JSON_BYTES,
@@ -87,7 +94,8 @@ def trace_to_dict(trace: Trace) -> dict[str, Any]:
     """The JSON document of a trace: plain lists, rows first, floats exact.
 
     ``losses`` comes after ``steps``, because a streamed trace knows every iteration's
-    loss only at the end (:class:`JsonTraceWriter` writes the same bytes in that order).
+    loss only at the end (:class:`JsonTraceWriter` writes the same bytes in that order,
+    copying the losses from a scratch file).
     """
     doc = _header(trace.config, trace.package_version)
     doc["version"] = trace.version
@@ -101,24 +109,47 @@ def _dumps(value: Any) -> bytes:
 
 
 class TraceWriter(Protocol):
-    """Writes a trace one completed step at a time (see :func:`open_trace_writer`).
+    """Writes a trace one completed step and one loss at a time (see :func:`open_trace_writer`).
 
-    ``add`` is called once per recorded step, in order, ``finish`` once at the end with
-    the loss of every iteration; only the current step is ever held in memory.
+    ``add`` is called once per recorded step, in order, ``add_loss`` once per iteration,
+    in order, and ``finish`` once at the end; only the current step is ever held in
+    memory, and no loss (the losses wait in a scratch file beside the output).
     """
 
     def add(self, step: Step) -> None: ...
 
-    def finish(self, losses: Array) -> None: ...
+    def add_loss(self, loss: float) -> None: ...
+
+    def finish(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+_FLOAT64 = struct.Struct("<d")
+"""One loss in a scratch file: little-endian float64, the bytes of ``losses``' ``.npy``."""
+
+LOSS_CHUNK = 1 << 12
+"""Losses copied from the scratch file into the output at a time (32 KiB of float64): the
+memory ``finish`` needs for them, whatever the number of iterations."""
+
+
+def _spooled(spool: IO[bytes]) -> Iterator[Array]:
+    """The float64 losses of a scratch file, :data:`LOSS_CHUNK` at a time, from the start."""
+    spool.flush()
+    spool.seek(0)
+    while data := spool.read(LOSS_CHUNK * _FLOAT64.size):
+        yield np.frombuffer(data, dtype="<f8")
 
 
 class _Counting:
-    """Counts steps against the announced number, so a short or long stream is caught."""
+    """Counts steps against the announced number and losses against the iterations, so a
+    short or long stream is caught."""
 
     def __init__(self, config: Config, n_steps: int) -> None:
         self.config = config
         self.n_steps = n_steps
         self.count = 0
+        self.n_losses = 0
         self.finished = False
 
     def _next(self) -> int:
@@ -129,24 +160,38 @@ class _Counting:
         self.count += 1
         return self.count - 1
 
-    def _finish(self, losses: Array) -> None:
+    def _next_loss(self) -> None:
+        if self.finished:
+            raise ValueError("add_loss() after finish()")
+        if self.n_losses >= self.config.iterations:
+            raise ValueError(f"more losses than the {self.config.iterations} iterations")
+        self.n_losses += 1
+
+    def _finish(self) -> None:
         if self.count != self.n_steps:
             raise ValueError(f"{self.count} steps written, {self.n_steps} announced")
-        if losses.shape != (self.config.iterations,):
+        if self.n_losses != self.config.iterations:
             raise ValueError(
-                f"losses has shape {losses.shape}, expected ({self.config.iterations},)"
+                f"{self.n_losses} losses added, expected one per iteration "
+                f"({self.config.iterations})"
             )
         self.finished = True
 
 
 class JsonTraceWriter(_Counting):
-    """The ``.json`` format, streamed: header, then each step's object, then ``losses``."""
+    """The ``.json`` format, streamed: header, then each step's object, then ``losses``.
+
+    The losses come last in the document but one per iteration during the run, so they
+    wait in a scratch file beside the output (:func:`~backprop_core.files.scratch_file`)
+    and ``finish`` copies them in, :data:`LOSS_CHUNK` at a time.
+    """
 
     def __init__(
         self, f: IO[bytes], config: Config, n_steps: int, package_version: str = __version__
     ) -> None:
         super().__init__(config, n_steps)
         self.f = f
+        self.spool = scratch_file(f, "losses")
         head = _dumps(_header(config, package_version))
         f.write(head[:-1] + b',"steps":[')  # the header object, left open
 
@@ -156,17 +201,24 @@ class JsonTraceWriter(_Counting):
         for chunk in _step_chunks(step):
             self.f.write(chunk)
 
-    def finish(self, losses: Array) -> None:
-        self._finish(losses)
+    def add_loss(self, loss: float) -> None:
+        self._next_loss()
+        self.spool.write(_FLOAT64.pack(loss))
+
+    def finish(self) -> None:
+        self._finish()
         # The same bytes as ``_dumps(losses.tolist())``, a chunk of floats at a time.
         self.f.write(b'],"losses":[')
-        for start in range(0, len(losses), self.CHUNK):
-            if start:
+        for i, chunk in enumerate(_spooled(self.spool)):
+            if i:
                 self.f.write(b",")
-            self.f.write(_dumps(losses[start : start + self.CHUNK].tolist())[1:-1])
+            self.f.write(_dumps(chunk.tolist())[1:-1])
         self.f.write(b"]}\n")
+        self.close()
 
-    CHUNK = 1 << 16
+    def close(self) -> None:
+        """Remove the scratch file (after ``finish``, or after a failure)."""
+        self.spool.close()
 
 
 def _array_chunks(a: Array) -> Iterator[bytes]:
@@ -229,10 +281,11 @@ class NpzTraceWriter(_Counting):
     ``.npy`` header for shape ``(S, ...)`` at once and each step appends its row. The rows
     are plain sequential writes, not a memory map: mapped pages stay resident and make the
     process grow with ``S`` (measured: 400 rows of 784 KiB through ``open_memmap`` raise
-    the resident high-water mark by 306 MiB; written sequentially, by 0). ``finish``
-    copies the files into the archive in 1 MiB chunks (``ZIP_STORED``, entries
-    ``key.npy``, as ``np.savez`` writes them), so ``np.load(allow_pickle=False)`` and
-    :func:`load_trace` read it unchanged.
+    the resident high-water mark by 306 MiB; written sequentially, by 0). The losses,
+    one per iteration, go the same way into a file of their own with the header for
+    shape ``(iterations,)``. ``finish`` copies the files into the archive in chunks
+    (``ZIP_STORED``, entries ``key.npy``, as ``np.savez`` writes them), so
+    ``np.load(allow_pickle=False)`` and :func:`load_trace` read it unchanged.
     """
 
     CHUNK = 1 << 20
@@ -259,7 +312,11 @@ class NpzTraceWriter(_Counting):
         self.dir = Path(tempfile.mkdtemp(prefix=prefix, dir=scratch))
         self.shapes = _stacked_keys(config)
         self.files: dict[str, IO[bytes]] = {}
+        self.losses: IO[bytes] | None = None
         try:
+            self.losses = open(self.dir / "losses.npy", "w+b")  # closed in close()
+            header = {"descr": "<f8", "fortran_order": False, "shape": (config.iterations,)}
+            np.lib.format.write_array_header_1_0(self.losses, header)
             for i, (key, shape) in enumerate(self.shapes.items()):
                 part = open(self.dir / f"{i}.npy", "w+b")  # closed in close()
                 self.files[key] = part
@@ -291,10 +348,15 @@ class NpzTraceWriter(_Counting):
                 raise ValueError(f"{key} has shape {row.shape}, expected {self.shapes[key]}")
             part.write(row.data)
 
-    def finish(self, losses: Array) -> None:
-        self._finish(losses)
+    def add_loss(self, loss: float) -> None:
+        self._next_loss()
+        assert self.losses is not None
+        self.losses.write(_FLOAT64.pack(loss))
+
+    def finish(self) -> None:
+        self._finish()
+        assert self.losses is not None
         small: dict[str, Any] = {
-            "losses": np.asarray(losses, dtype=np.float64),
             "iteration": self.iterations,
             "loss": self.loss,
             "loss_after": self.loss_after,
@@ -304,15 +366,22 @@ class NpzTraceWriter(_Counting):
         with zipfile.ZipFile(self.f, mode="w", compression=zipfile.ZIP_STORED) as archive:
             with archive.open("meta.npy", "w", force_zip64=True) as entry:
                 self._write_meta(entry)
+            self._copy(archive, "losses", self.losses, LOSS_CHUNK * _FLOAT64.size)
             for key, value in small.items():
                 with archive.open(f"{key}.npy", "w", force_zip64=True) as entry:
                     np.lib.format.write_array(entry, value, allow_pickle=False)
             for key, part in self.files.items():
-                part.flush()
-                part.seek(0)
-                with archive.open(f"{key}.npy", "w", force_zip64=True) as entry:
-                    shutil.copyfileobj(part, entry, self.CHUNK)
+                self._copy(archive, key, part, self.CHUNK)
         self.close()
+
+    @staticmethod
+    def _copy(archive: zipfile.ZipFile, key: str, part: IO[bytes], chunk: int) -> None:
+        """Scratch file ``part`` (header and rows) as member ``key.npy``, ``chunk`` bytes at
+        a time."""
+        part.flush()
+        part.seek(0)
+        with archive.open(f"{key}.npy", "w", force_zip64=True) as entry:
+            shutil.copyfileobj(part, entry, chunk)
 
     @staticmethod
     def _dtype(key: str) -> np.dtype[Any]:
@@ -338,6 +407,8 @@ class NpzTraceWriter(_Counting):
 
     def close(self) -> None:
         """Remove the scratch files (after ``finish``, or after a failure)."""
+        if self.losses is not None:
+            self.losses.close()
         for part in self.files.values():
             part.close()
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -390,7 +461,8 @@ def csv_rows(trace: Trace) -> list[list[str | int | float]]:
 
 
 class CsvTraceWriter(_Counting):
-    """The ``.csv`` summary, streamed: the header, then one row per step."""
+    """The ``.csv`` summary, streamed: the header, then one row per step (the losses of
+    the iterations between are counted, not written)."""
 
     def __init__(
         self, f: IO[bytes], config: Config, n_steps: int, package_version: str = __version__
@@ -408,8 +480,14 @@ class CsvTraceWriter(_Counting):
         self._next()
         self._write(csv_row(self.config, step))
 
-    def finish(self, losses: Array) -> None:
-        self._finish(losses)
+    def add_loss(self, loss: float) -> None:
+        self._next_loss()
+
+    def finish(self) -> None:
+        self._finish()
+
+    def close(self) -> None:
+        """Nothing to remove: the summary has no scratch file."""
 
 
 def _scratch_beside(f: IO[bytes]) -> Path | None:
@@ -471,15 +549,16 @@ def open_trace_writer(
 
     ``config`` is the trace's config (its ``every`` as recorded) and ``n_steps`` the
     number of steps that will be added (``count_recorded(...)``). Call
-    ``add(step)`` per completed step and ``finish(losses)`` at the end, inside the
-    block. The file appears only when the block ends after ``finish``; an exception (or a
-    block that never calls ``finish``) leaves nothing behind and keeps an existing file.
+    ``add(step)`` per completed step, ``add_loss(loss)`` per iteration and ``finish()``
+    at the end, inside the block. The file appears only when the block ends after
+    ``finish``; an exception (or a block that never calls ``finish``) leaves nothing
+    behind, scratch files included, and keeps an existing file.
 
     Examples
     --------
     >>> with open_trace_writer("t.npz", config, n) as writer:  # doctest: +SKIP
-    ...     trace = run(config, on_record=writer.add)
-    ...     writer.finish(trace.losses)
+    ...     run(config, on_record=writer.add, on_loss=writer.add_loss)
+    ...     writer.finish()
     """
     path = Path(path)
     suffix = _check_suffix(path)
@@ -491,8 +570,7 @@ def open_trace_writer(
             if not writer.finished:
                 raise RuntimeError(f"{path}: the trace writer was closed before finish()")
         finally:
-            if isinstance(writer, NpzTraceWriter):
-                writer.close()
+            writer.close()
 
 
 def _save_with(suffix: str) -> Callable[[Trace, IO[bytes]], None]:
@@ -503,10 +581,11 @@ def _save_with(suffix: str) -> Callable[[Trace, IO[bytes]], None]:
         try:
             for step in trace.steps:
                 writer.add(step)
-            writer.finish(trace.losses)
+            for loss in trace.losses:  # one at a time, as a run hands them over
+                writer.add_loss(float(loss))
+            writer.finish()
         finally:
-            if isinstance(writer, NpzTraceWriter):
-                writer.close()
+            writer.close()
 
     return write
 

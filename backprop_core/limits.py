@@ -29,8 +29,9 @@ MAX_STEP_VALUES = 16_000_000
 128 MB, the memory a run holds at once."""
 
 MAX_ITERATIONS = 1_000_000
-"""Training iterations: every iteration's loss is kept for the loss curve (8 bytes each,
-8 MB at the limit), and a curve is drawn on a few thousand pixels."""
+"""Training iterations: a loaded trace keeps every iteration's loss for the loss curve
+(8 bytes each, 8 MB at the limit; ``backprop trace`` streams them to the file), and a
+curve is drawn on a few thousand pixels."""
 
 MAX_TRACE_BYTES = 512 << 20
 """Numbers a loaded trace may hold (all recorded steps, as float64): 512 MiB. Checked from

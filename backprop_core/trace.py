@@ -243,6 +243,7 @@ def run(
     progress: Callable[[int], None] | None = None,
     source: str = "config",
     on_record: Callable[[Step], None] | None = None,
+    on_loss: Callable[[float], None] | None = None,
 ) -> Trace:
     """Train ``config`` and record every ``every``-th iteration (default: ``config.every``).
 
@@ -253,19 +254,24 @@ def run(
     ``progress(k)`` is called after each iteration (the CLI draws a progress bar with it).
 
     With ``on_record``, each completed step is passed to it (in order) and *not* kept:
-    the returned trace then has no steps, only the config and ``losses``, and memory
-    stays at one step however long the run (``backprop trace`` streams to its file this
-    way, see :func:`backprop_core.io.open_trace_writer`). Without it, the full trace.
+    the returned trace then has no steps. With ``on_loss``, each iteration's loss is
+    passed to it (in order) and not kept either: the returned trace's ``losses`` is
+    empty. With both, memory stays at one step however long the run and whatever the
+    number of iterations (``backprop trace`` streams to its file this way, see
+    :func:`backprop_core.io.open_trace_writer`). Without them, the full trace.
     """
     every = config.every if every is None else every
     steps: list[Step] = []
-    losses = np.empty(config.iterations)
+    losses = np.empty(config.iterations if on_loss is None else 0)
     pending: tuple[int, Batch, Gradients, Parameters, Parameters] | None = None
     emit = steps.append if on_record is None else on_record
 
     def record(k: int, batch: Batch, g: Gradients, before: Parameters, after: Parameters) -> None:
         nonlocal pending
-        losses[k - 1] = g.loss
+        if on_loss is None:
+            losses[k - 1] = g.loss
+        else:
+            on_loss(g.loss)
         if pending is not None:
             emit(_step(*pending, g.loss))
             pending = None

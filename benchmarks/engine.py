@@ -33,6 +33,13 @@ which also sees pages tracemalloc cannot (``--streaming-only`` prints just these
 at every=1 where every iteration is written, the time of ``run`` alone, ``run`` then
 ``save_trace`` and the streamed run.
 
+With ``--losses-only``, the losses of a long run of the 2-2-1 ``xor`` preset recording two
+steps (``every = iterations``), 30,000 and 300,000 iterations (3,000 and 30,000 with
+``--quick``): the growth of the resident high-water mark in a fresh child per case, for
+``run`` keeping every loss in memory and for the streamed ``.json``, ``.npz`` and ``.csv``
+writers, which spool the losses to a scratch file beside the output (a few minutes, not
+part of the default run).
+
 Then the ``digits`` preset (64-16-10, mini-batches of 32, 1,320 steps): the time of
 ``train`` alone and of ``run`` recording its 31 steps, and the test accuracy it reaches
 (``--digits-only`` prints just this line).
@@ -311,14 +318,15 @@ MEMORY_HEADERS = [
 
 
 def streamed(config: Config, path: Path) -> int:
-    """What ``backprop trace -o PATH`` does: run with the file writer as the sink.
+    """What ``backprop trace -o PATH`` does: run with the file writer as the sink of the
+    steps and of the losses.
 
     Returns the number of recorded steps; none of them is kept in memory.
     """
     n = len(recorded_iterations(config.iterations, config.every))
     with open_trace_writer(path, config, n) as writer:
-        trace = run(config, on_record=writer.add)
-        writer.finish(trace.losses)
+        run(config, on_record=writer.add, on_loss=writer.add_loss)
+        writer.finish()
     return n
 
 
@@ -346,12 +354,17 @@ def rss_case(mode: str, iterations: int, every: int) -> None:
     what the run itself added to the process's resident high-water mark (NumPy buffers,
     and also any pages a memory map or the allocator keeps, which tracemalloc misses).
     """
-    config = replace(big_config(), iterations=iterations, every=every)
+    xor, suffix = mode.startswith("xor-"), mode.removeprefix("xor-")
+    config = replace(
+        load_preset("xor") if xor else big_config(), iterations=iterations, every=every
+    )
     run(replace(config, iterations=2))  # warm up NumPy/BLAS buffers outside the figure
     with tempfile.TemporaryDirectory(dir=".") as tmp:
         before = max_rss_kib()
         if mode == "streamed":
             streamed(config, Path(tmp) / "t.npz")
+        elif suffix in ("json", "npz", "csv"):
+            streamed(config, Path(tmp) / f"t.{suffix}")
         else:
             trace = run(config)
             del trace
@@ -360,7 +373,9 @@ def rss_case(mode: str, iterations: int, every: int) -> None:
 
 
 def rss_mib(mode: str, iterations: int, every: int) -> float:
-    """Max-RSS growth of one run in a fresh process (``mode``: memory or streamed), MiB."""
+    """Max-RSS growth of one run in a fresh process, MiB. ``mode``: ``memory`` or
+    ``streamed`` at 784-128-10; ``xor-memory``, ``xor-json``, ``xor-npz`` or ``xor-csv``
+    for the ``xor`` preset."""
     proc = subprocess.run(
         [sys.executable, __file__, "--rss-case", mode, str(iterations), str(every)],
         check=True,
@@ -404,6 +419,27 @@ STREAMING_HEADERS = [
     "in memory: max-RSS +MiB",
     "streamed .npz: max-RSS +MiB",
     "file MiB",
+]
+
+
+def losses_rows(iteration_counts: list[int]) -> list[list[str]]:
+    """Max-RSS growth of long 2-2-1 runs recording two steps: the losses, kept or streamed."""
+    rows = []
+    for n in iteration_counts:
+        row = [f"{n:,}", f"{n * 8 / 2**20:.2f}"]
+        for mode in ("xor-memory", "xor-json", "xor-npz", "xor-csv"):
+            row.append(f"{rss_mib(mode, n, n):.2f}")
+        rows.append(row)
+    return rows
+
+
+LOSSES_HEADERS = [
+    "iterations",
+    "losses MiB",
+    "run() in memory: max-RSS +MiB",
+    "streamed .json: max-RSS +MiB",
+    "streamed .npz: max-RSS +MiB",
+    "streamed .csv: max-RSS +MiB",
 ]
 
 
@@ -491,6 +527,9 @@ def main() -> None:
     parser.add_argument(
         "--digits-only", action="store_true", help="only the digits preset's training time"
     )
+    parser.add_argument(
+        "--losses-only", action="store_true", help="only the losses of long 2-2-1 runs"
+    )
     parser.add_argument("--rss-case", nargs=3, metavar=("MODE", "N", "EVERY"), help="internal")
     args = parser.parse_args()
     if args.rss_case:
@@ -509,6 +548,15 @@ def main() -> None:
         return
     if args.digits_only:
         console.print(digits_line(repeats), highlight=False)
+        return
+    if args.losses_only:
+        rows = losses_rows([3_000, 30_000] if args.quick else [30_000, 300_000])
+        title = "xor (2-2-1), two recorded steps: every iteration's loss, kept or streamed"
+        print_table(console, title, LOSSES_HEADERS, rows)
+        if args.markdown:
+            console.print(
+                markdown(LOSSES_HEADERS, rows), highlight=False, markup=False, soft_wrap=True
+            )
         return
     presets = [load_preset(n) for n in preset_names()]
     configs = [c for c in presets if c.batch_size is None] + [big_config()]

@@ -1,11 +1,21 @@
-"""Shared test set-up: manim's golden-frame options and the scene harness fixtures."""
+"""Shared test set-up: manim's golden-frame options, the scene harness fixtures, and
+what lets the suite run in parallel (pytest-xdist, ``-n auto`` in pyproject's addopts).
+
+In parallel, tests share nothing that they write: manim's media folder (and with it its
+TeX cache, which is not safe for concurrent writers) is a temporary folder of each test
+process, and every render and file goes to a test's own ``tmp_path``. Each module runs
+on one worker (``--dist loadscope``), so a module fixture that renders is built once;
+modules with slow tests are scheduled first, so the long renders do not start last.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import cairo
+import manim
 import manim.utils.testing.frames_comparison as frames_module
 import pytest
 from hypothesis import settings
@@ -36,6 +46,32 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="show a diff image when a golden frame differs",
     )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules that hold a slow test first, each module's tests together and in order.
+
+    With xdist, modules are handed out in this order (``--no-loadscope-reorder``):
+    starting the long renders first keeps them off the end of the run, where one worker
+    would render while the other idles.
+    """
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)  # a stable sort
+
+
+@pytest.fixture(scope="session", autouse=True)
+def manim_media(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Manim's media folder for this test process: a temporary one, never ``media/``.
+
+    Tests that build ``MathTex`` without a folder of their own would otherwise write the
+    TeX cache in the repository, where two test processes (xdist workers, or two runs)
+    write the same files at once.
+    """
+    media = tmp_path_factory.mktemp("manim-media")
+    before = manim.config.media_dir
+    manim.config.media_dir = str(media)
+    yield media
+    manim.config.media_dir = before
 
 
 @pytest.fixture

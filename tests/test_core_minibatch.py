@@ -286,8 +286,8 @@ def test_mini_batch_traces_round_trip(suffix: str, tmp_path: Path) -> None:
     assert loaded.config.x_test is not None and loaded.config.x_test.shape == (64, 30)
     streamed = tmp_path / f"s{suffix}"
     with open_trace_writer(streamed, trace.config, len(trace.steps)) as writer:
-        finished = run(trace.config, on_record=writer.add)
-        writer.finish(finished.losses)
+        run(trace.config, on_record=writer.add, on_loss=writer.add_loss)
+        writer.finish()
     assert load_trace(streamed) == trace
     if suffix == ".json":
         assert streamed.read_bytes() == path.read_bytes()

@@ -7,8 +7,10 @@ is the trace's value at the shown precision, and that every recorded arrangement
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -41,8 +43,12 @@ module = load_scene_module("delta")
 DeltaScene = scene_class(module)
 BEATS = list(module.BEATS)
 TEX_TEMPLATE = str(ROOT / "backprop_anim" / "tex_template.tex")
-TEX_CACHE = str(Path(tempfile.gettempdir()) / "backprop-anim-delta-tex")
-"""A TeX cache shared by the golden-frame tests (formulas compile once per machine)."""
+TEX_CACHE = tempfile.mkdtemp(prefix="backprop-tex-")
+"""A TeX cache shared by this process's golden-frame tests (formulas compile once per
+process). Manim's TeX cache is not safe for concurrent writers, so it belongs to one
+process: a folder shared by the machine would be written by parallel test workers and
+other test runs at once."""
+atexit.register(shutil.rmtree, TEX_CACHE, ignore_errors=True)
 GOLDEN = {"tex_template": TexTemplate.from_file(TEX_TEMPLATE), "tex_dir": TEX_CACHE}
 
 

@@ -77,16 +77,15 @@ def test_read_limited_stops_at_the_cap() -> None:
         read_limited("/dev/zero", 1 << 20, "config")
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_signal_during_trace_removes_temp_files(tmp_path: Path, sig: int) -> None:
-    """`backprop trace` killed by SIGTERM or Ctrl-C leaves no temporary file."""
+def start_long_trace(tmp_path: Path, out: Path) -> subprocess.Popen[bytes]:
+    """`backprop trace` of a million iterations into ``out``, once its temporary files
+    exist (the output's and, for ``.json`` and ``.npz``, the losses' scratch file)."""
     config = tmp_path / "long.toml"
     config.write_text(
         'name = "long"\n[network]\nsizes = [2, 64, 1]\nactivations = "sigmoid"\nloss = "mse"\n'
         '[data]\ngenerator = "moons"\nsamples = 200\n'
         "[train]\nlearning_rate = 0.1\niterations = 1000000\nevery = 500000\n"
     )
-    out = tmp_path / "t.npz"
     proc = subprocess.Popen(
         [sys.executable, "-m", "backprop_cli", "trace", "-c", str(config), "-o", str(out)],
         cwd=ROOT,
@@ -95,15 +94,43 @@ def test_signal_during_trace_removes_temp_files(tmp_path: Path, sig: int) -> Non
         stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 60
-    while not any(TEMP_MARK in p.name for p in tmp_path.iterdir()):
+    while sum(TEMP_MARK in p.name for p in tmp_path.iterdir()) < 2:
         assert time.monotonic() < deadline and proc.poll() is None
         time.sleep(0.05)
     time.sleep(0.3)
+    return proc
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".json"])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_during_trace_removes_temp_files(tmp_path: Path, sig: int, suffix: str) -> None:
+    """`backprop trace` killed by SIGTERM or Ctrl-C leaves no temporary file."""
+    proc = start_long_trace(tmp_path, tmp_path / f"t{suffix}")
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode in (130, 128 + sig, -sig, 1), err
     assert b"Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["long.toml"]
+
+
+def test_the_next_trace_removes_what_a_kill_9_left(tmp_path: Path) -> None:
+    """SIGKILL leaves the output's temporary file and the losses' scratch file beside it,
+    findable by their names; the next write of that output removes both."""
+    out = tmp_path / "t.json"
+    proc = start_long_trace(tmp_path, out)
+    proc.kill()
+    proc.communicate(timeout=60)
+    left = sorted(p.name for p in tmp_path.iterdir() if TEMP_MARK in p.name)
+    assert len(left) == 2 and all(name.startswith(".t.json.") for name in left), left
+    assert any(".losses." in name for name in left), left
+    result = subprocess.run(
+        [sys.executable, "-m", "backprop_cli", "trace", "-p", "xor", "-o", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["long.toml", "t.json"]
 
 
 # --- the lecture's output folder ------------------------------------------------------------
