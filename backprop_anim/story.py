@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from manim import Mobject
+from manim import Animation, FadeIn, FadeOut, Mobject, smooth
 
 from backprop_anim.inputs import SceneInputs
 from backprop_anim.layout import Layout
@@ -59,6 +59,16 @@ def significant_decimals(value: float, digits: int = 5) -> int:
     return decimals
 
 
+def first_half(t: float) -> float:
+    """A rate function that runs its animation in the first half of the play."""
+    return smooth(min(1.0, 2.0 * t))
+
+
+def second_half(t: float) -> float:
+    """A rate function that runs its animation in the second half of the play."""
+    return smooth(max(0.0, 2.0 * t - 1.0))
+
+
 def require(inputs: SceneInputs, ok: bool, field: str, message: str) -> None:
     """Stop a story scene whose trace it cannot tell: one line on stderr, exit status 2.
 
@@ -90,3 +100,25 @@ class StoryScene(TraceScene):
         """A trace value as the narration says it (trailing zeros trimmed)."""
         value = self.numbers.value(expression, iteration)
         return fmt(value, trimmed_decimals(value, self.numbers.decimals))
+
+    def leave(self, *keep: Mobject) -> list[Animation]:
+        """Fade out what is on screen except ``keep`` (top-level mobjects), in the first half
+        of the play that brings the next board in (:meth:`arrive`): the frame is bare for a
+        moment only, and the two boards never print over each other."""
+        headings = (getattr(self, "heading", None), getattr(self, "_old_heading", None))
+        kept = {id(m) for m in (*keep, *headings) if m is not None}
+        return [FadeOut(m, rate_func=first_half) for m in self.mobjects if id(m) not in kept]
+
+    def arrive(self, *mobs: Mobject) -> list[Animation]:
+        """Fade ``mobs`` in during the second half of the play (after :meth:`leave`)."""
+        return [FadeIn(m, rate_func=second_half) for m in mobs]
+
+    def change_heading(self, heading: Mobject) -> list[Animation]:
+        """Put ``heading`` where the current one is: the old one leaves and the new one
+        arrives in the same play (:meth:`leave`, :meth:`arrive`); no heading yet, it fades in."""
+        old: Mobject | None = getattr(self, "heading", None)
+        self.heading: Mobject | None = heading
+        self._old_heading = old  # faded here, so :meth:`leave` leaves it alone
+        if old is None:
+            return [FadeIn(heading)]
+        return [FadeOut(old, rate_func=first_half), *self.arrive(heading)]
