@@ -140,6 +140,7 @@ class ChainScene(StoryScene):
         )
         self.factor = LOSS_FACTOR[cfg.loss]
         self.last = self.trace.steps[-1].iteration
+        self.first = self.trace.steps[0].iteration
         self.identity = cfg.activations == ("identity", "identity")
         # Engine-derived numbers: the same chain with another activation (sigmoid, or the
         # identity when the trace is already sigmoid), and the question's training order.
@@ -200,18 +201,18 @@ class ChainScene(StoryScene):
         self.record_layout("graph", title, graph, rules)
         with self.cue("The question's two-weight chain as a computational graph.", "graph"):
             self.play(FadeIn(title), FadeIn(graph.edges), FadeIn(graph.nodes))
+            self.play(FadeIn(graph.values))
+        with self.cue(
+            "w(L-1) and a(L-2) make z(L-1), which makes a(L-1); with w(L) that makes z(L) and "
+            f"a(L), and with y the cost C = {self.say('loss')}.",
+            "values",
+        ):
             # The order of the computation: each arrow in turn, from the inputs to C.
             self.play(
                 LaggedStart(*(Indicate(e, color=style.HIGHLIGHT_COLOR) for e in graph.edges),
                             lag_ratio=0.4),
                 run_time=2,
             )  # fmt: skip
-        with self.cue(
-            "w(L-1) and a(L-2) make z(L-1), which makes a(L-1); with w(L) that makes z(L) and "
-            f"a(L), and with y the cost C = {self.say('loss')}.",
-            "values",
-        ):
-            self.play(FadeIn(graph.values))
             self.play(Write(rules))
             self.wait()
         self.graph = graph
@@ -274,14 +275,15 @@ class ChainScene(StoryScene):
             + "The question wrote dW(L)/da(L-1): the factor is da(L)/da(L-1), which is "
             + ("w(L) here." if self.identity else "sigma-prime of z(L) times w(L)."),
         )
-        self.play(FadeOut(self.graph_title), self.graph.animate.scale(0.8).to_edge(UP, buff=0.3))
         table = self.factor_table()
-        table.next_to(self.graph, DOWN, buff=0.45)
         header, symbols, ours, other = table
         assert isinstance(header, VGroup) and isinstance(symbols, VGroup)
         assert isinstance(ours, VGroup) and isinstance(other, VGroup)
-        self.play(Write(header))
-        self.play(FadeIn(symbols))
+        # The graph moves up and the factors come under it, in one move.
+        graph = self.graph.copy().scale(0.8).to_edge(UP, buff=0.3)
+        table.next_to(graph, DOWN, buff=0.45)
+        self.play(FadeOut(self.graph_title), self.graph.animate.become(graph),
+                  *self.arrive(header, symbols), run_time=0.8)  # fmt: skip
         for i, (*_, edge) in enumerate(FACTORS):
             column = VGroup(header[i + 1], symbols[i + 1])
             box = SurroundingRectangle(column, color=style.HIGHLIGHT_COLOR, buff=0.08)
@@ -289,10 +291,14 @@ class ChainScene(StoryScene):
             self.play(
                 Create(box),
                 arrow.animate.set_color(style.HIGHLIGHT_COLOR).set_stroke(width=7),
+                FadeIn(ours[i + 1]),
+                run_time=0.7,
+            )
+            self.play(
+                FadeOut(box),
+                arrow.animate.set_color(self.graph_color(edge)).set_stroke(width=3),
                 run_time=0.6,
             )
-            self.play(FadeIn(ours[i + 1]), FadeOut(box), run_time=0.5)
-            self.play(arrow.animate.set_color(self.graph_color(edge)).set_stroke(width=3))
         self.play(FadeIn(ours[0]), FadeIn(ours[-1]))
         if self.identity:
             ones = VGroup(ours[2], ours[4])
@@ -407,19 +413,26 @@ class ChainScene(StoryScene):
             *self.arrive(title, *captions, *(p.axes_group for p in (left, right)),
                          *(p.contours for p in (left, right))),
         )  # fmt: skip
-        self.play(FadeIn(left.start), FadeIn(right.start))
+        # Both paths start at the same weights, at the same cost.
+        self.play(FadeIn(left.start), FadeIn(right.start), *(FadeIn(r[:3]) for r in results))
         for i in range(len(left.steps)):
             self.play(Create(left.steps[i]), Create(right.steps[i]), run_time=0.3)
-        self.play(FadeIn(results[0]), FadeIn(results[1]))
+        self.play(*(FadeIn(r[3:]) for r in results))
         why = self.gradient_arrow(left)
         self.play(Create(why), FadeIn(note))
         self.wait(2)
 
     def final_cost(self, expression: str, iteration: int | None = None) -> Formula:
-        """``C = …`` after the run's gradient evaluations."""
+        """``C = …`` at the start, an arrow, and ``C`` after the run's gradient evaluations.
+
+        Parts: ``C``, ``=``, the start's cost (the trace's first loss: both paths start at
+        the trace's initial weights), the arrow, the end's cost.
+        """
         size = style.SMALL_SIZE + 4
         return Formula(
-            (rf"\text{{after {self.last} steps: }}\ C", style.COST_COLOR), "=",
+            ("C", style.COST_COLOR), "=",
+            self.num("loss", style.COST_COLOR, iteration=self.first, font_size=size),
+            rf"\xrightarrow{{\text{{{self.last} steps}}}}",
             self.num(expression, style.COST_COLOR, iteration=iteration, font_size=size),
             font_size=size,
         )  # fmt: skip

@@ -348,25 +348,28 @@ class ScalarScene(StoryScene):
         title = self.title("The chain rule")
         heading = self.change_heading(title)
         rule = Formula(DC_DW, "=", DA_DW, r"\cdot", DC_DA)
-        first = Formula("=", A_PREV, r"\cdot", self.factor, r"\left(", A_OUT, "-", Y, r"\right)")
+        # Each factor, then their product: every line's "=" under the rule's.
+        first = Formula(DA_DW, "=", A_PREV, "=", self.num("a0[0,0]", style.ACTIVATION_COLOR))
+        second = Formula(
+            DC_DA, "=", self.factor, r"\left(", A_OUT, "-", Y, r"\right)", "=",
+            self.num("grad_a[0,0]", style.GRADIENT_COLOR),
+        )  # fmt: skip
         values = Formula(
-            "=", self.num("a0[0,0]", style.ACTIVATION_COLOR), r"\cdot", "(",
+            DC_DW, "=", self.num("a0[0,0]", style.ACTIVATION_COLOR), r"\cdot", "(",
             self.num("grad_a[0,0]", style.GRADIENT_COLOR), ")", "=",
             self.num("dW1[0,0]", style.GRADIENT_COLOR),
         )  # fmt: skip
-        lines = VGroup(rule, first, values).arrange(DOWN, aligned_edge=LEFT, buff=0.45)
-        for line in (first, values):
-            line.shift(RIGHT * (rule.get_part(1).get_x() - line.get_part(0).get_x()))
+        lines = VGroup(rule, first, second, values).arrange(DOWN, aligned_edge=LEFT, buff=0.4)
+        for line in (first, second, values):
+            line.shift(RIGHT * (rule.get_part(1).get_x() - line.get_part(1).get_x()))
         # The derivation on the left, the question's line and its correction on the right.
         slip = self.slip_note()
-        board = VGroup(lines, slip).arrange(RIGHT, buff=1.2, aligned_edge=UP).scale(1.2)
+        board = VGroup(lines, slip).arrange(RIGHT, buff=1.2, aligned_edge=UP).scale(1.1)
         board.move_to(DOWN * 0.4)
-        self.record_layout("chain rule and the slip", title, rule, first, values, slip)
-        self.play(*self.leave(), *heading, *self.arrive(rule, slip[0], slip[1]))
-        self.play(Write(first))
-        self.play(
-            Indicate(rule.get_part(2)), Indicate(first.get_part(1)), Indicate(rule.get_part(4))
-        )
+        self.record_layout("chain rule and the slip", title, rule, first, second, values, slip)
+        self.play(*self.leave(), *heading, *self.arrive(rule, first, slip[0], slip[1]))
+        self.play(Indicate(rule.get_part(2)), Indicate(first.get_part(2)))
+        self.play(Write(second))
         self.play(Write(values))
         self.play(Indicate(values.get_part(-1)))
         self.play(Create(slip[2]))
