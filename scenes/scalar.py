@@ -436,6 +436,7 @@ class ScalarScene(StoryScene):
             grow = [p.grow(i) for i in points for p in (w_plot, c_plot)]
             self.play(FadeIn(row), *grow, run_time=0.35)
         for plot in plots:  # the grown points become part of their plot, to stay with it
+            assert isinstance(plot, RunPlot)
             self.remove(*plot.segments, *plot.dots)
             plot.add(plot.segments, plot.dots)
         self.wait()
