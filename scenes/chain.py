@@ -527,8 +527,10 @@ class ChainScene(StoryScene):
         # until the scalar rule for delta has turned into it.
         board = VGroup(scalar, right).arrange(RIGHT, buff=0.9).next_to(title, DOWN, buff=0.5)
         why = self.bridge_notes().next_to(board, DOWN, buff=0.45).set_x(0)
-        self.record_layout("scalar rules and the four equations", title, scalar, box, *names, why)
         others = [eq for n, eq in enumerate(rows) if n != 1]
+        self.record_layout(
+            "scalar rules and three equations", title, scalar, VGroup(box, *others), *names
+        )
         self.play(*self.leave(), *self.arrive(title, scalar, box, names, *others))
         self.play(Indicate(scalar[1]))
         # The scalar weight becomes the transposed matrix, the product with σ' becomes ⊙:
@@ -543,6 +545,8 @@ class ChainScene(StoryScene):
         )
         self.remove(*after)
         self.add(after)
+        self.record_layout("scalar rules, the four equations and what changes", title, scalar,
+                           VGroup(rows, box), *names, why)  # fmt: skip
         self.play(FadeIn(why))
         self.wait(2)
 
