@@ -188,7 +188,6 @@ class ChainScene(StoryScene):
         self.beat("graph")  # two cues, each over the animations it speaks about
         title = self.title("Two weights in a chain")
         graph = self.build_graph(font_size=style.BODY_SIZE + 4)
-        graph.next_to(title, DOWN, buff=0.6)
         act = ACTIVATIONS[self.trace.config.activations[0]]
         rules = VGroup(
             MathTex(r"z^{(l)} = w^{(l)} a^{(l-1)}", font_size=style.BODY_SIZE),
