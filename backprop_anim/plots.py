@@ -30,7 +30,9 @@ from manim import (
 
 from backprop_anim.style import SMALL_SIZE, TEXT_COLOR
 
-AXIS_NUMBER_SIZE = 18
+AXIS_NUMBER_SIZE = 24
+"""Tick numbers: at least 10 px digit height at 480p (a MathTex digit is 0.0073 units per
+point of font size; 10 px is 1/48 of the 8-unit frame height)."""
 
 
 def nice_step(span: float, ticks: int = 4) -> float:

@@ -5,13 +5,18 @@ numbers read as the question wrote them (``5.7``, ``−23.1``, ``−131.67``; it
 ``−8.5948``, ``−0.68736``), and a check that a trace has the shape a story scene tells.
 Both only choose *how* a trace value is written; the value always comes from the trace
 through the :class:`~backprop_anim.numbers.NumberRegistry`, which records the decimals used.
+
+And how one board gives way to the next: :meth:`StoryScene.leave` fades out what the next
+board does not keep while :meth:`StoryScene.arrive` fades the next one in, in the two halves
+of one play, and :meth:`StoryScene.change_heading` swaps the heading in place, so a beat
+opens on its content instead of a bare heading.
 """
 
 from __future__ import annotations
 
 import math
 
-from manim import Mobject
+from manim import Animation, FadeIn, FadeOut, Mobject, smooth
 
 from backprop_anim.inputs import SceneInputs
 from backprop_anim.layout import Layout
@@ -59,6 +64,16 @@ def significant_decimals(value: float, digits: int = 5) -> int:
     return decimals
 
 
+def first_half(t: float) -> float:
+    """A rate function that runs its animation in the first half of the play."""
+    return smooth(min(1.0, 2.0 * t))
+
+
+def second_half(t: float) -> float:
+    """A rate function that runs its animation in the second half of the play."""
+    return smooth(max(0.0, 2.0 * t - 1.0))
+
+
 def require(inputs: SceneInputs, ok: bool, field: str, message: str) -> None:
     """Stop a story scene whose trace it cannot tell: one line on stderr, exit status 2.
 
@@ -73,7 +88,8 @@ def require(inputs: SceneInputs, ok: bool, field: str, message: str) -> None:
 class StoryScene(TraceScene):
     """A :class:`TraceScene` for the question's story: beats last as long as their narration
     (the kit's :attr:`~TraceScene.hold_for_narration`), layouts are recorded for the tests,
-    and numbers are said in the narration as they are shown.
+    numbers are said in the narration as they are shown, and boards carry over (what stays
+    stays, the rest leaves as the next board arrives).
     """
 
     hold_for_narration = True
@@ -81,6 +97,9 @@ class StoryScene(TraceScene):
     def setup(self) -> None:
         super().setup()
         self.layouts: list[Layout] = []
+        self.heading: Mobject | None = None
+        """The beat's heading on screen (see :meth:`change_heading`)."""
+        self._old_heading: Mobject | None = None
 
     def record_layout(self, name: str, *parts: Mobject) -> None:
         """Remember an arrangement (its parts' boxes now) for the layout tests."""
@@ -90,3 +109,24 @@ class StoryScene(TraceScene):
         """A trace value as the narration says it (trailing zeros trimmed)."""
         value = self.numbers.value(expression, iteration)
         return fmt(value, trimmed_decimals(value, self.numbers.decimals))
+
+    def leave(self, *keep: Mobject) -> list[Animation]:
+        """Fade out what is on screen except ``keep`` (top-level mobjects), in the first half
+        of the play that brings the next board in (:meth:`arrive`): the frame is bare for a
+        moment only, and the two boards never print over each other."""
+        kept = {id(m) for m in (*keep, self.heading, self._old_heading) if m is not None}
+        return [FadeOut(m, rate_func=first_half) for m in self.mobjects if id(m) not in kept]
+
+    def arrive(self, *mobs: Mobject) -> list[Animation]:
+        """Fade ``mobs`` in during the second half of the play (after :meth:`leave`)."""
+        return [FadeIn(m, rate_func=second_half) for m in mobs]
+
+    def change_heading(self, heading: Mobject) -> list[Animation]:
+        """Put ``heading`` where the current one is: the old one leaves and the new one
+        arrives in the same play (:meth:`leave`, :meth:`arrive`); no heading yet, it fades in."""
+        old = self.heading
+        self.heading = heading
+        self._old_heading = old  # faded here, so :meth:`leave` leaves it alone
+        if old is None:
+            return [FadeIn(heading)]
+        return [FadeOut(old, rate_func=first_half), *self.arrive(heading)]

@@ -35,6 +35,7 @@ from manim import (
     FadeIn,
     FadeOut,
     Indicate,
+    LaggedStart,
     Line,
     ManimColor,
     MathTex,
@@ -50,7 +51,7 @@ from manim.mobject.text.tex_mobject import MathTexPart
 from backprop_anim import style
 from backprop_anim.formula import Formula
 from backprop_anim.graph import ComputationalGraph, Node
-from backprop_anim.plots import linear_range
+from backprop_anim.plots import AXIS_NUMBER_SIZE, linear_range
 from backprop_anim.story import StoryScene, require, trimmed_decimals
 from backprop_core.activations import ACTIVATIONS
 from backprop_explain import equations
@@ -92,6 +93,9 @@ FACTOR_COLORS = (
     style.SIGMA_PRIME_COLOR,
     style.GRADIENT_COLOR,
 )
+
+GRAPH_RADIUS = 0.6
+"""Node circles large enough for ``a^{(L-2)}`` at the body size plus 4 (legible at 480p)."""
 
 SIMULTANEOUS_COLOR = style.GRADIENT_COLOR
 """Gradient descent's path: every step is ``−R ∇C``."""
@@ -136,6 +140,7 @@ class ChainScene(StoryScene):
         )
         self.factor = LOSS_FACTOR[cfg.loss]
         self.last = self.trace.steps[-1].iteration
+        self.first = self.trace.steps[0].iteration
         self.identity = cfg.activations == ("identity", "identity")
         # Engine-derived numbers: the same chain with another activation (sigmoid, or the
         # identity when the trace is already sigmoid), and the question's training order.
@@ -174,10 +179,6 @@ class ChainScene(StoryScene):
     def title(self, text: str) -> Text:
         return Text(text, font_size=style.TITLE_SIZE).to_edge(UP, buff=0.35)
 
-    def clear_all(self) -> None:
-        if self.mobjects:
-            self.play(*(FadeOut(m) for m in self.mobjects))
-
     def activation_name(self) -> str:
         acts = set(self.trace.config.activations)
         return acts.pop() if len(acts) == 1 else " and ".join(self.trace.config.activations)
@@ -186,8 +187,7 @@ class ChainScene(StoryScene):
     def show_graph(self) -> None:
         self.beat("graph")  # two cues, each over the animations it speaks about
         title = self.title("Two weights in a chain")
-        graph = self.build_graph(font_size=style.BODY_SIZE)
-        graph.next_to(title, DOWN, buff=0.6)
+        graph = self.build_graph(font_size=style.BODY_SIZE + 4)
         act = ACTIVATIONS[self.trace.config.activations[0]]
         rules = VGroup(
             MathTex(r"z^{(l)} = w^{(l)} a^{(l-1)}", font_size=style.BODY_SIZE),
@@ -196,17 +196,22 @@ class ChainScene(StoryScene):
             MathTex(r"C = (a^{(L)} - y)^2", font_size=style.BODY_SIZE),
         ).arrange(RIGHT, buff=0.8)  # fmt: skip
         rules.next_to(graph, DOWN, buff=0.7)
-        VGroup(graph, rules).next_to(title, DOWN, buff=1.0)
+        VGroup(graph, rules).move_to(DOWN * 0.3)
         self.record_layout("graph", title, graph, rules)
         with self.cue("The question's two-weight chain as a computational graph.", "graph"):
-            self.play(FadeIn(title))
-            self.play(Create(graph.edges), FadeIn(graph.nodes), run_time=2)
+            self.play(FadeIn(title), FadeIn(graph.edges), FadeIn(graph.nodes))
+            self.play(FadeIn(graph.values))
         with self.cue(
             "w(L-1) and a(L-2) make z(L-1), which makes a(L-1); with w(L) that makes z(L) and "
             f"a(L), and with y the cost C = {self.say('loss')}.",
             "values",
         ):
-            self.play(FadeIn(graph.values))
+            # The order of the computation: each arrow in turn, from the inputs to C.
+            self.play(
+                LaggedStart(*(Indicate(e, color=style.HIGHLIGHT_COLOR) for e in graph.edges),
+                            lag_ratio=0.4),
+                run_time=2,
+            )  # fmt: skip
             self.play(Write(rules))
             self.wait()
         self.graph = graph
@@ -229,8 +234,10 @@ class ChainScene(StoryScene):
             ("a0", "z1"), ("w1", "z1"), ("z1", "a1"), ("a1", "z2"), ("w2", "z2"),
             ("z2", "a2"), ("a2", "C"), ("y", "C"),
         ]  # fmt: skip
-        graph = ComputationalGraph(nodes, edges, font_size=font_size)
-        size = style.SMALL_SIZE + 2
+        graph = ComputationalGraph(
+            nodes, edges, font_size=font_size, radius=GRAPH_RADIUS, col_buff=0.85, row_buff=0.75
+        )
+        size = style.SMALL_SIZE + 6  # still 10 px at 480p on the graph scaled to 0.8
         for key, expr, color in (
             ("a0", "a0[0,0]", style.ACTIVATION_COLOR),
             ("z1", "z1[0,0]", style.Z_COLOR),
@@ -267,14 +274,15 @@ class ChainScene(StoryScene):
             + "The question wrote dW(L)/da(L-1): the factor is da(L)/da(L-1), which is "
             + ("w(L) here." if self.identity else "sigma-prime of z(L) times w(L)."),
         )
-        self.play(FadeOut(self.graph_title), self.graph.animate.scale(0.8).to_edge(UP, buff=0.3))
         table = self.factor_table()
-        table.next_to(self.graph, DOWN, buff=0.45)
         header, symbols, ours, other = table
         assert isinstance(header, VGroup) and isinstance(symbols, VGroup)
         assert isinstance(ours, VGroup) and isinstance(other, VGroup)
-        self.play(Write(header))
-        self.play(FadeIn(symbols))
+        # The graph moves up and the factors come under it, in one move.
+        graph = self.graph.copy().scale(0.8).to_edge(UP, buff=0.3)
+        table.next_to(graph, DOWN, buff=0.45)
+        self.play(FadeOut(self.graph_title), self.graph.animate.become(graph),
+                  *self.arrive(header, symbols), run_time=0.8)  # fmt: skip
         for i, (*_, edge) in enumerate(FACTORS):
             column = VGroup(header[i + 1], symbols[i + 1])
             box = SurroundingRectangle(column, color=style.HIGHLIGHT_COLOR, buff=0.08)
@@ -282,10 +290,14 @@ class ChainScene(StoryScene):
             self.play(
                 Create(box),
                 arrow.animate.set_color(style.HIGHLIGHT_COLOR).set_stroke(width=7),
+                FadeIn(ours[i + 1]),
+                run_time=0.7,
+            )
+            self.play(
+                FadeOut(box),
+                arrow.animate.set_color(self.graph_color(edge)).set_stroke(width=3),
                 run_time=0.6,
             )
-            self.play(FadeIn(ours[i + 1]), FadeOut(box), run_time=0.5)
-            self.play(arrow.animate.set_color(self.graph_color(edge)).set_stroke(width=3))
         self.play(FadeIn(ours[0]), FadeIn(ours[-1]))
         if self.identity:
             ones = VGroup(ours[2], ours[4])
@@ -367,7 +379,6 @@ class ChainScene(StoryScene):
             f"{k} gradient evaluations it ends at C = {self.say('seq_cost_end')}, "
             f"gradient descent at C = {self.say('loss_after', k)}.",
         )
-        self.clear_all()
         title = self.title("What gradient descent really does")
         left = self.weight_plane(
             self.simultaneous.entry(1), self.simultaneous.entry(2), SIMULTANEOUS_COLOR
@@ -396,22 +407,31 @@ class ChainScene(StoryScene):
             font_size=style.SMALL_SIZE,
         ).to_edge(DOWN, buff=0.25)
         self.record_layout("two orders", title, *panels, note)
-        self.play(FadeIn(title), FadeIn(captions[0]), FadeIn(captions[1]))
-        self.play(*(Create(p.axes_group) for p in (left, right)))
-        self.play(*(Create(p.contours) for p in (left, right)), run_time=1.5)
-        self.play(FadeIn(left.start), FadeIn(right.start))
+        self.play(
+            *self.leave(),
+            *self.arrive(title, *captions, *(p.axes_group for p in (left, right)),
+                         *(p.contours for p in (left, right))),
+        )  # fmt: skip
+        # Both paths start at the same weights, at the same cost.
+        self.play(FadeIn(left.start), FadeIn(right.start), *(FadeIn(r[:3]) for r in results))
         for i in range(len(left.steps)):
             self.play(Create(left.steps[i]), Create(right.steps[i]), run_time=0.3)
-        self.play(FadeIn(results[0]), FadeIn(results[1]))
+        self.play(*(FadeIn(r[3:]) for r in results))
         why = self.gradient_arrow(left)
         self.play(Create(why), FadeIn(note))
         self.wait(2)
 
     def final_cost(self, expression: str, iteration: int | None = None) -> Formula:
-        """``C = …`` after the run's gradient evaluations."""
+        """``C = …`` at the start, an arrow, and ``C`` after the run's gradient evaluations.
+
+        Parts: ``C``, ``=``, the start's cost (the trace's first loss: both paths start at
+        the trace's initial weights), the arrow, the end's cost.
+        """
         size = style.SMALL_SIZE + 4
         return Formula(
-            (rf"\text{{after {self.last} steps: }}\ C", style.COST_COLOR), "=",
+            ("C", style.COST_COLOR), "=",
+            self.num("loss", style.COST_COLOR, iteration=self.first, font_size=size),
+            rf"\xrightarrow{{\text{{{self.last} steps}}}}",
             self.num(expression, style.COST_COLOR, iteration=iteration, font_size=size),
             font_size=size,
         )  # fmt: skip
@@ -430,7 +450,7 @@ class ChainScene(StoryScene):
         low, high, step = linear_range([min(values), max(values)], ticks=4)
         axes = Axes(
             x_range=[low, high, step], y_range=[low, high, step], x_length=3.9, y_length=3.9,
-            tips=False, axis_config={"include_numbers": True, "font_size": 18,
+            tips=False, axis_config={"include_numbers": True, "font_size": AXIS_NUMBER_SIZE,
                                      "decimal_number_config": {"num_decimal_places": 0}},
         )  # fmt: skip
         # Axis names outside the box of the axes, where no path or contour can reach them.
@@ -489,19 +509,49 @@ class ChainScene(StoryScene):
             "multiplying by sigma-prime becomes the entrywise product: the delta rule, and "
             "the four equations of backpropagation in matrix form.",
         )
-        self.clear_all()
         title = self.title("From the chain to matrices")
-        scalar = self.scalar_rules().next_to(title, DOWN, buff=0.5)
-        self.play(FadeIn(title), Write(scalar[0]))
-        self.play(Write(scalar[1]))
-        self.play(Write(scalar[2]))
-        self.wait()
-        after, why = self.scalar_rule_to_matrices(title, scalar)
-        self.show_four_equations(title, scalar, after, why)
+        scalar = self.scalar_rules()
+        rows = self.four_equations()
+        box = SurroundingRectangle(rows, color=style.DELTA_COLOR, buff=0.25)
+        names = VGroup(
+            *(
+                Text(name, font_size=style.SMALL_SIZE, color=GREY_B)
+                .next_to(box, LEFT, buff=0.25)
+                .set_y(eq.get_y())
+                for name, eq in zip(("BP1", "BP2", "BP3", "BP4"), rows, strict=True)
+            )
+        )
+        right = VGroup(names, rows, box)
+        # The chain's rules on the left; on the right the four equations, BP2's place empty
+        # until the scalar rule for delta has turned into it.
+        board = VGroup(scalar, right).arrange(RIGHT, buff=0.9).next_to(title, DOWN, buff=0.5)
+        why = self.bridge_notes().next_to(board, DOWN, buff=0.45).set_x(0)
+        others = [eq for n, eq in enumerate(rows) if n != 1]
+        self.record_layout(
+            "scalar rules and three equations", title, scalar, VGroup(box, *others), *names
+        )
+        self.play(*self.leave(), *self.arrive(title, scalar, box, names, *others))
+        self.play(Indicate(scalar[1]))
+        # The scalar weight becomes the transposed matrix, the product with σ' becomes ⊙:
+        # part i of the scalar rule turns into part BRIDGE[i] of the matrix rule, in its row
+        # (the scalar rule stays on the left).
+        rule, after = scalar[1], rows[1]
+        self.play(
+            *(ReplacementTransform(rule[i].copy(), after[j]) for i, j in enumerate(BRIDGE)),
+            FadeIn(after[2]),
+            FadeIn(after[5]),
+            run_time=2,
+        )
+        self.remove(*after)
+        self.add(after)
+        self.record_layout("scalar rules, the four equations and what changes", title, scalar,
+                           VGroup(rows, box), *names, why)  # fmt: skip
+        self.play(FadeIn(why))
+        self.wait(2)
 
     def scalar_rules(self) -> VGroup:
         """``δ^(L)``, ``δ^(L-1)`` and ``∂C/∂w^(L-1)`` of the chain, with the trace's values."""
-        size = style.BODY_SIZE
+        size = style.BODY_SIZE + 2
         return VGroup(
             Formula((r"\delta^{(L)}", style.DELTA_COLOR), "=", self.factor, r"(a^{(L)} - y)",
                     r"\,", (r"\sigma'(z^{(L)})", style.SIGMA_PRIME_COLOR), "=",
@@ -514,55 +564,6 @@ class ChainScene(StoryScene):
                     (r"\delta^{(L-1)}", style.DELTA_COLOR), ("a^{(L-2)}", style.ACTIVATION_COLOR),
                     "=", self.num("dW1[0,0]", style.GRADIENT_COLOR), font_size=size),
         ).arrange(DOWN, aligned_edge=LEFT, buff=0.35)  # fmt: skip
-
-    def scalar_rule_to_matrices(self, title: Text, scalar: VGroup) -> tuple[MathTex, VGroup]:
-        """The scalar rule for ``δ^(L-1)`` turns, part by part, into BP2 in matrix form."""
-        size = style.BODY_SIZE
-        before = MathTex(
-            r"\delta^{(L-1)}", "=", r"w^{(L)}", r"\delta^{(L)}", r"\,", r"\sigma'(z^{(L-1)})",
-            font_size=size + 4,
-        )  # fmt: skip
-        after = MathTex(*BP2_PARTS, font_size=size + 4)
-        color_by_quantity(before)
-        color_by_quantity(after)
-        before.next_to(scalar, DOWN, buff=0.6)
-        after.move_to(before)
-        why = self.bridge_notes().next_to(after, DOWN, buff=0.45)
-        self.record_layout("scalar delta rule", title, scalar, before, why)
-        self.play(FadeIn(before))
-        # The scalar weight becomes the transposed matrix, the product with σ' becomes ⊙:
-        # part i of the scalar rule turns into part BRIDGE[i] of the matrix rule.
-        self.play(
-            *(ReplacementTransform(before[i], after[j]) for i, j in enumerate(BRIDGE)),
-            FadeIn(after[2]),
-            FadeIn(after[5]),
-            run_time=2,
-        )
-        self.remove(before)
-        self.add(after)
-        self.play(FadeIn(why))
-        self.wait()
-        return after, why
-
-    def show_four_equations(self, title: Text, scalar: VGroup, after: MathTex, why: VGroup) -> None:
-        """BP2 takes its place among the four equations, each named."""
-        rows = self.four_equations()
-        box = SurroundingRectangle(rows, color=style.DELTA_COLOR, buff=0.25)
-        VGroup(rows, box).move_to(0.4 * DOWN)
-        others = [eq for n, eq in enumerate(rows) if n != 1]
-        self.play(FadeOut(scalar), FadeOut(why), ReplacementTransform(after, rows[1]), run_time=1.5)
-        self.play(*(Write(eq) for eq in others), Create(box))
-        names = VGroup(
-            *(
-                Text(name, font_size=style.SMALL_SIZE, color=GREY_B)
-                .next_to(box, LEFT, buff=0.25)
-                .set_y(eq.get_y())
-                for name, eq in zip(("BP1", "BP2", "BP3", "BP4"), rows, strict=True)
-            )
-        )
-        self.record_layout("four equations", title, VGroup(rows, box), *names)
-        self.play(FadeIn(names))
-        self.wait(2)
 
     def bridge_notes(self) -> VGroup:
         """What changes from one neuron per layer to many: ``w → Wᵀ`` and ``· σ' → ⊙``."""

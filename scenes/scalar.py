@@ -17,6 +17,7 @@ activation, one sample and a squared-error loss; anything else stops with one li
 
 from __future__ import annotations
 
+import numpy as np
 from manim import (
     DOWN,
     GREY_B,
@@ -37,6 +38,7 @@ from manim import (
     VGroup,
     Write,
 )
+from numpy.typing import NDArray
 
 from backprop_anim import style
 from backprop_anim.diagram import NetworkDiagram
@@ -150,9 +152,25 @@ class ScalarScene(StoryScene):
     def title(self, text: str) -> Text:
         return Text(text, font_size=style.TITLE_SIZE).to_edge(UP, buff=0.4)
 
-    def clear_all(self) -> None:
-        if self.mobjects:
-            self.play(*(FadeOut(m) for m in self.mobjects))
+    def neuron_picture(
+        self, weight: NDArray[np.float64], w_label: Formula, output: MathTex
+    ) -> VGroup:
+        """The 1-1 network drawn large: ``a^(L-1)`` and ``a^(L)`` over their neurons, ``w``
+        on the edge, the values under the neurons.
+
+        Parts: diagram, layer labels, ``w`` label, input value, output value.
+        """
+        net = NetworkDiagram([1, 1], weights=[weight], layer_buff=3.8, radius=0.55)
+        net.remove(net.size_labels)
+        labels = VGroup(
+            net.layer_label(0, A_PREV[0], font_size=style.BODY_SIZE + 4).set_color(A_PREV[1]),
+            net.layer_label(1, A_OUT[0], font_size=style.BODY_SIZE + 4).set_color(A_OUT[1]),
+        )
+        w_label.next_to(net.get_edge(1, 0, 0), UP, buff=0.2)
+        in_value = self.num("a0[0,0]", style.ACTIVATION_COLOR)
+        in_value.next_to(net.get_neuron(0, 0), DOWN, buff=0.25)
+        output.next_to(net.get_neuron(1, 0), DOWN, buff=0.25)
+        return VGroup(net, labels, w_label, in_value, output)
 
     # -- beats ---------------------------------------------------------------------------
     def show_network(self) -> None:
@@ -163,19 +181,12 @@ class ScalarScene(StoryScene):
             f"the output is {a1}, far from the wanted {y}.",
         )
         title = self.title("One neuron, one weight")
-        net = NetworkDiagram([1, 1], weights=[self.step.layers[0].W], layer_buff=3.2, radius=0.4)
-        net.remove(net.size_labels)
-        labels = VGroup(
-            net.layer_label(0, A_PREV[0], font_size=style.BODY_SIZE).set_color(A_PREV[1]),
-            net.layer_label(1, A_OUT[0], font_size=style.BODY_SIZE).set_color(A_OUT[1]),
+        heading = self.change_heading(title)
+        picture = self.neuron_picture(
+            self.step.layers[0].W,
+            Formula(W, "=", self.num("W1[0,0]", style.WEIGHT_COLOR)),
+            self.num("a1[0,0]", style.ACTIVATION_COLOR),
         )
-        w_label = Formula(W, "=", self.num("W1[0,0]", style.WEIGHT_COLOR))
-        w_label.next_to(net.get_edge(1, 0, 0), UP, buff=0.2)
-        in_value = self.num("a0[0,0]", style.ACTIVATION_COLOR)
-        in_value.next_to(net.get_neuron(0, 0), DOWN, buff=0.2)
-        out_value = self.num("a1[0,0]", style.ACTIVATION_COLOR)
-        out_value.next_to(net.get_neuron(1, 0), DOWN, buff=0.2)
-        picture = VGroup(net, labels, w_label, in_value, out_value).next_to(title, DOWN, buff=0.6)
         forward = Formula(
             A_OUT, "=", A_PREV, W, "=", self.num("a0[0,0]"), r"\times", "(",
             self.num("W1[0,0]"), ")", "=", self.num("a1[0,0]", style.ACTIVATION_COLOR),
@@ -183,16 +194,19 @@ class ScalarScene(StoryScene):
         target = Formula(
             r"\text{wanted: }", A_OUT, "^*", "=", Y, "=", self.num("y[0,0]", style.TARGET_COLOR)
         )
-        VGroup(forward, target).arrange(DOWN, buff=0.45).next_to(picture, DOWN, buff=0.6)
+        column = VGroup(forward, target).arrange(DOWN, aligned_edge=LEFT, buff=0.45)
+        # The board of this beat and the next: the neuron on the left, its numbers on the
+        # right, where the cost's lines come under the target.
+        picture.move_to(LEFT * 3.4 + DOWN * 0.2)
+        column.next_to(picture, RIGHT, buff=1.1).align_to(picture, UP).shift(DOWN * 0.2)
         self.record_layout("network and forward pass", title, picture, forward, target)
-        self.play(FadeIn(title), Create(net), FadeIn(labels))
-        self.play(FadeIn(in_value), FadeIn(w_label))
+        net, labels, w_label, in_value, out_value = picture
+        self.play(*heading, Create(net), FadeIn(labels), FadeIn(in_value), FadeIn(w_label))
         self.play(Write(forward))
         self.play(FadeIn(out_value), Indicate(forward.get_part(-1)))
         self.play(FadeIn(target))
         self.wait()
-        self.network = VGroup(picture, forward, target)
-        self.title_mob = title
+        self.picture, self.forward, self.target = picture, forward, target
 
     def show_cost(self) -> None:
         self.beat(
@@ -201,7 +215,7 @@ class ScalarScene(StoryScene):
             f"= {self.say('loss')}.",
         )
         title = self.title("The cost")
-        small = self.network[0].copy().scale(0.75).next_to(title, DOWN, buff=0.4)
+        heading = self.change_heading(title)
         definition = Formula(C, "=", self.half, r"\left(", A_OUT, "-", Y, r"\right)^{2}")
         numbers = Formula(
             "=", self.half, r"\left(", self.num("a1[0,0]", style.ACTIVATION_COLOR), "-",
@@ -210,15 +224,11 @@ class ScalarScene(StoryScene):
         )  # fmt: skip
         lines = VGroup(definition, numbers).arrange(DOWN, aligned_edge=LEFT, buff=0.4)
         numbers.shift(RIGHT * (definition.get_part(1).get_x() - numbers.get_part(0).get_x()))
-        lines.next_to(small, DOWN, buff=0.7)
-        self.record_layout("cost", title, small, definition, numbers)
-        self.play(
-            FadeOut(self.network[1:]),
-            FadeOut(self.title_mob),
-            FadeIn(title),
-            self.network[0].animate.become(small),
+        lines.next_to(self.target, DOWN, buff=0.7, aligned_edge=LEFT)
+        self.record_layout(
+            "cost", title, self.picture, self.forward, self.target, definition, numbers
         )
-        self.play(Write(definition))
+        self.play(*heading, Write(definition))
         self.play(Write(numbers))
         self.play(Indicate(numbers.get_part(-1)))
         self.wait()
@@ -240,8 +250,8 @@ class ScalarScene(StoryScene):
             "to the change in w settles, as epsilon shrinks, on the derivative dC/dw = "
             f"{self.say('dW1[0,0]')}.",
         )
-        self.clear_all()
         title = self.title("Sensitivity: nudge w by ε")
+        heading = self.change_heading(title)
         moved = ("W1[0,0]+eps{}", "nudge_a{}", "nudge_C{}")
         rows = VGroup(
             self.nudge_row(W, "W1[0,0]", moved[0].format(0), "eps0", style.WEIGHT_COLOR),
@@ -259,10 +269,10 @@ class ScalarScene(StoryScene):
             "As ε shrinks, ΔC/Δw settles on the derivative ∂C/∂w.", font_size=style.SMALL_SIZE + 2
         ).to_edge(DOWN, buff=0.6)
         self.record_layout("nudges and ratios", title, *rows, table, VGroup(exact, box), note)
-        self.play(FadeIn(title), *(FadeIn(r[:3]) for r in rows))
+        self.play(*self.leave(), *heading, *self.arrive(*(r[:3] for r in rows), table[0]))
         for r in rows:
             self.play(FadeIn(r[3]), FadeIn(r[4]), r[2].animate.move_to(r[5]), run_time=0.8)
-        self.play(FadeIn(table[0]), FadeIn(table[1]))
+        self.play(FadeIn(table[1]))
         self.play(*(FadeOut(r[3]) for r in rows), *(FadeOut(r[4]) for r in rows))
         for i, row in enumerate(table[2:], start=1):
             targets = [
@@ -335,37 +345,44 @@ class ScalarScene(StoryScene):
             f"the input {self.say('a0[0,0]')}, not a(L): the question wrote a(L) by a "
             "slip, but its iteration formula used the right factor, a(L-1).",
         )
-        self.clear_all()
         title = self.title("The chain rule")
+        heading = self.change_heading(title)
         rule = Formula(DC_DW, "=", DA_DW, r"\cdot", DC_DA)
-        first = Formula("=", A_PREV, r"\cdot", self.factor, r"\left(", A_OUT, "-", Y, r"\right)")
+        # Each factor, then their product: every line's "=" under the rule's.
+        first = Formula(DA_DW, "=", A_PREV, "=", self.num("a0[0,0]", style.ACTIVATION_COLOR))
+        second = Formula(
+            DC_DA, "=", self.factor, r"\left(", A_OUT, "-", Y, r"\right)", "=",
+            self.num("grad_a[0,0]", style.GRADIENT_COLOR),
+        )  # fmt: skip
         values = Formula(
-            "=", self.num("a0[0,0]", style.ACTIVATION_COLOR), r"\cdot", "(",
+            DC_DW, "=", self.num("a0[0,0]", style.ACTIVATION_COLOR), r"\cdot", "(",
             self.num("grad_a[0,0]", style.GRADIENT_COLOR), ")", "=",
             self.num("dW1[0,0]", style.GRADIENT_COLOR),
         )  # fmt: skip
-        lines = VGroup(rule, first, values).arrange(DOWN, aligned_edge=LEFT, buff=0.35)
-        for line in (first, values):
-            line.shift(RIGHT * (rule.get_part(1).get_x() - line.get_part(0).get_x()))
-        lines.next_to(title, DOWN, buff=0.45)
-        self.record_layout("update rule and first step", title, rule, first)
-        self.play(FadeIn(title), Write(rule))
-        self.play(Write(first))
-        self.play(
-            Indicate(rule.get_part(2)), Indicate(first.get_part(1)), Indicate(rule.get_part(4))
-        )
+        lines = VGroup(rule, first, second, values).arrange(DOWN, aligned_edge=LEFT, buff=0.4)
+        for line in (first, second, values):
+            line.shift(RIGHT * (rule.get_part(1).get_x() - line.get_part(1).get_x()))
+        # The derivation on the left, the question's line and its correction on the right.
+        slip = self.slip_note()
+        board = VGroup(lines, slip).arrange(RIGHT, buff=1.2, aligned_edge=UP).scale(1.1)
+        board.move_to(DOWN * 0.4)
+        self.record_layout("chain rule and the slip", title, rule, first, second, values, slip)
+        self.play(*self.leave(), *heading, *self.arrive(rule, first, slip[0], slip[1]))
+        self.play(Indicate(rule.get_part(2)), Indicate(first.get_part(2)))
+        self.play(Write(second))
         self.play(Write(values))
         self.play(Indicate(values.get_part(-1)))
-        slip = self.slip_note().next_to(lines, DOWN, buff=0.5)
-        self.record_layout("chain rule and the slip", title, rule, first, values, slip)
-        self.play(FadeIn(slip[0]), FadeIn(slip[1]))
         self.play(Create(slip[2]))
         self.play(FadeIn(slip[3]))
         self.wait(2)
 
     def slip_note(self) -> VGroup:
-        """The question's line ``∂a/∂W = a^(L-1)W/W = a^(L)``, crossed out, and the fix."""
-        size = style.SMALL_SIZE + 2
+        """The question's line ``∂a/∂W = a^(L-1)W/W = a^(L)``, crossed out, and the fix.
+
+        Parts: what the question wrote (text), its line, the cross over its ``a^(L)``, the
+        correction (text, formula, why), one under the other.
+        """
+        size = style.SMALL_SIZE + 4
         said = Text("The question wrote", font_size=size)
         wrong = VGroup(
             MathTex(
@@ -376,15 +393,18 @@ class ScalarScene(StoryScene):
         ).arrange(RIGHT, buff=0.15)
         fix = Text("a slip: it is", font_size=size)
         right = Formula(DA_DW, "=", A_PREV, font_size=style.BODY_SIZE)
-        why = MathTex(
-            r"\text{(its iteration formula already used } a^{(L-1)} \text{)}",
-            font_size=style.BODY_SIZE,
-        )
-        top = VGroup(said, wrong).arrange(RIGHT, buff=0.3)
-        bottom = VGroup(fix, right, why)
-        bottom.arrange(RIGHT, buff=0.3).next_to(top, DOWN, buff=0.35)
+        why = VGroup(
+            Text("its iteration formula", font_size=size),
+            VGroup(
+                Text("already used", font_size=size),
+                MathTex(r"a^{(L-1)}", font_size=style.BODY_SIZE, color=A_PREV[1]),
+            ).arrange(RIGHT, buff=0.15),
+        ).arrange(DOWN, aligned_edge=LEFT, buff=0.15)
+        correction = VGroup(VGroup(fix, right).arrange(RIGHT, buff=0.3), why)
+        correction.arrange(DOWN, aligned_edge=LEFT, buff=0.3)
+        VGroup(said, wrong, correction).arrange(DOWN, aligned_edge=LEFT, buff=0.35)
         cross = Cross(wrong[1], stroke_width=4, scale_factor=1.3)  # after the layout
-        return VGroup(top[0], top[1], cross, bottom)
+        return VGroup(said, wrong, cross, correction)
 
     def show_gradient_descent(self) -> None:
         self.beat(
@@ -394,32 +414,33 @@ class ScalarScene(StoryScene):
             "The first step in full, then all iterations: the table and the plot of w against k "
             "are the question's own MATLAB output, and the cost falls by orders of magnitude.",
         )
-        self.clear_all()
         title = self.title("Gradient descent")
+        heading = self.change_heading(title)
         rule = Formula(
             ("w(k+1)", style.WEIGHT_COLOR), "=", ("w(k)", style.WEIGHT_COLOR), "-", R,
             (r"\frac{\partial C}{\partial w}(k)", style.GRADIENT_COLOR), ",", r"\quad", R, "=",
             self.rate(),
         )  # fmt: skip
         first = self.first_step()
-        VGroup(rule, first).arrange(DOWN, buff=0.5).next_to(title, DOWN, buff=0.5)
-        self.record_layout("update rule and first step", title, rule, first)
-        self.play(FadeIn(title), Write(rule))
-        self.play(Write(first))
-        self.play(Indicate(first.get_part(-1)))
-        self.wait()
         table = self.weight_table()
         plots = self.run_plots()
-        body = VGroup(table, plots).arrange(RIGHT, buff=0.8)
-        self.play(FadeOut(first), FadeOut(title), rule.animate.to_edge(UP, buff=0.3))
-        body.next_to(rule, DOWN, buff=0.3)
-        self.record_layout("table and plots", rule, table, *plots)
-        self.play(FadeIn(table[0]), FadeIn(plots))
+        # The rule, its first step and the table on the left; the plots fill in beside it.
+        left = VGroup(rule, first, table).arrange(DOWN, aligned_edge=LEFT, buff=0.4)
+        VGroup(left, plots).arrange(RIGHT, buff=0.6).next_to(title, DOWN, buff=0.35)
+        self.record_layout("update rule, first step, table and plots", title, rule, first,
+                           table, *plots)  # fmt: skip
+        self.play(*self.leave(), *heading, *self.arrive(rule, first, table[0], plots))
+        self.play(Indicate(first.get_part(-1)))
         w_plot, c_plot = plots
         for row, points in zip(table[1], self.row_points, strict=True):
             grow = [p.grow(i) for i in points for p in (w_plot, c_plot)]
             self.play(FadeIn(row), *grow, run_time=0.35)
+        for plot in plots:  # the grown points become part of their plot, to stay with it
+            assert isinstance(plot, RunPlot)
+            self.remove(*plot.segments, *plot.dots)
+            plot.add(plot.segments, plot.dots)
         self.wait()
+        self.plots = plots
 
     def first_step(self) -> Formula:
         """``w(1) = w(0) − R ∂C/∂w = −23.1 − 0.007 × (−2072.178) = −8.5948``."""
@@ -473,7 +494,7 @@ class ScalarScene(StoryScene):
             )
             cells = [*header, *(cell for row in chunk for cell in row)]
             VGroup(*cells).arrange_in_grid(
-                rows=len(chunk) + 1, cols=2, buff=(0.45, 0.16), col_alignments="rr"
+                rows=len(chunk) + 1, cols=2, buff=(0.45, 0.12), col_alignments="rr"
             )
             blocks.add(VGroup(header, *chunk))
             headers.add(header)
@@ -485,9 +506,9 @@ class ScalarScene(StoryScene):
         its = [s.iteration for s in self.trace.steps]
         ws = [self.numbers.value("W_next1[0,0]", k) for k in its]
         costs = [self.numbers.value("loss_after", k) for k in its]
-        w_plot = RunPlot(its, ws, style.WEIGHT_COLOR, "w(k)", width=5.2, height=2.4)
-        c_plot = RunPlot(its, costs, style.COST_COLOR, "C(k)", log_y=True, width=5.2, height=2.0)
-        return VGroup(w_plot, c_plot).arrange(DOWN, buff=0.45)
+        w_plot = RunPlot(its, ws, style.WEIGHT_COLOR, "w(k)", width=4.6, height=2.5)
+        c_plot = RunPlot(its, costs, style.COST_COLOR, "C(k)", log_y=True, width=4.6, height=2.3)
+        return VGroup(w_plot, c_plot).arrange(DOWN, buff=0.5)
 
     def matlab_decimals(self, iteration: int) -> int:
         """Decimals of ``w`` after update ``iteration`` in MATLAB's five significant digits."""
@@ -502,47 +523,43 @@ class ScalarScene(StoryScene):
             f"{self.numbers.text(provenance.expression(PREDICTION), iteration=k)}: "
             f"the wanted {self.say('y[0,0]')}.",
         )
-        self.clear_all()
         title = self.title("The result")
-        net = NetworkDiagram(
-            [1, 1], weights=[self.trace.step(k).layers[0].W_next], layer_buff=3.2, radius=0.4
-        )
-        net.remove(net.size_labels)
-        net.add(
-            net.layer_label(0, A_PREV[0], font_size=style.BODY_SIZE).set_color(A_PREV[1]),
-            net.layer_label(1, A_OUT[0], font_size=style.BODY_SIZE).set_color(A_OUT[1]),
-        )
-        w_label = Formula(
-            (f"w({k})", style.WEIGHT_COLOR), "=",
-            self.num("W_next1[0,0]", style.WEIGHT_COLOR, iteration=k,
-                     decimals=self.matlab_decimals(k)),
+        heading = self.change_heading(title)
+        picture = self.neuron_picture(
+            self.trace.step(k).layers[0].W_next,
+            Formula((f"w({k})", style.WEIGHT_COLOR), "=", self.final_weight()),
+            self.num(PREDICTION, style.ACTIVATION_COLOR, iteration=k,
+                     decimals=self.numbers.decimals),
         )  # fmt: skip
-        w_label.next_to(net.get_edge(1, 0, 0), UP, buff=0.2)
-        in_value = self.num("a0[0,0]", style.ACTIVATION_COLOR)
-        in_value.next_to(net.get_neuron(0, 0), DOWN, buff=0.2)
-        out_value = self.num(
-            PREDICTION, style.ACTIVATION_COLOR, iteration=k,
-            decimals=self.numbers.decimals,
-        )  # fmt: skip
-        out_value.next_to(net.get_neuron(1, 0), DOWN, buff=0.2)
-        picture = VGroup(net, w_label, in_value, out_value)
-        result = Formula(
+        product = Formula(
             A_PREV, r"\cdot", (f"w({k})", style.WEIGHT_COLOR), "=",
-            self.num("a0[0,0]", style.ACTIVATION_COLOR), r"\times",
-            self.num("W_next1[0,0]", style.WEIGHT_COLOR, iteration=k,
-                     decimals=self.matlab_decimals(k)),
+            self.num("a0[0,0]", style.ACTIVATION_COLOR), r"\times", self.final_weight(),
+        )  # fmt: skip
+        value = Formula(
             "=", self.num(PREDICTION, style.ACTIVATION_COLOR, iteration=k,
                           decimals=self.numbers.decimals),
             r"\approx", self.num("y[0,0]", style.TARGET_COLOR), "=", Y,
         )  # fmt: skip
-        box = SurroundingRectangle(result, color=style.HIGHLIGHT_COLOR, buff=0.2)
-        VGroup(picture, VGroup(result, box)).arrange(DOWN, buff=0.8).next_to(title, DOWN, 0.7)
-        self.record_layout("result", title, picture, VGroup(result, box))
-        self.play(FadeIn(title), Create(net), FadeIn(in_value), FadeIn(w_label))
+        result = VGroup(product, value).arrange(DOWN, aligned_edge=LEFT, buff=0.35)
+        value.shift(RIGHT * (product.get_part(3).get_x() - value.get_part(0).get_x()))
+        box = SurroundingRectangle(result, color=style.HIGHLIGHT_COLOR, buff=0.25)
+        # The plots stay; the trained neuron and its output take the table's place.
+        left = VGroup(picture, VGroup(result, box)).arrange(DOWN, buff=0.8)
+        left.next_to(self.plots, LEFT, buff=0.8)
+        self.record_layout("result", title, picture, VGroup(result, box), *self.plots)
+        net, labels, w_label, in_value, out_value = picture
+        self.play(*self.leave(self.plots), *heading,
+                  *self.arrive(net, labels, in_value, w_label))  # fmt: skip
         self.play(FadeIn(out_value))
         self.play(Write(result))
         self.play(Create(box))
         self.wait(2)
+
+    def final_weight(self) -> MathTex:
+        """``w`` after the last update, in MATLAB's five digits (the table's last row)."""
+        k = self.last
+        return self.num("W_next1[0,0]", style.WEIGHT_COLOR, iteration=k,
+                        decimals=self.matlab_decimals(k))  # fmt: skip
 
 
 __all__ = ["ScalarScene"]

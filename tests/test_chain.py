@@ -20,6 +20,7 @@ from scene_harness import (
     run_scene,
     scene_class,
 )
+from viewer import assert_viewable
 
 from backprop_anim.layout import layout_problems
 
@@ -53,6 +54,11 @@ def shown(scene: object) -> dict[str, str]:
 
 def test_every_number_on_screen_is_the_trace(chain_scene: object) -> None:
     assert assert_numbers_match_trace(chain_scene) >= 20  # type: ignore[arg-type]
+
+
+def test_what_the_viewer_sees(chain_scene: object) -> None:
+    """Every text legible at 480p, no flight over a number, each beat's first number soon."""
+    assert_viewable(chain_scene)  # type: ignore[arg-type]
 
 
 def test_sections_are_the_beats(chain_scene: object) -> None:
@@ -128,6 +134,7 @@ def test_another_trace(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
     with tempconfig({"tex_dir": TEX_CACHE}):
         scene = run_scene("chain", tmp_path)
     assert_numbers_match_trace(scene)
+    assert_viewable(scene)
     assert layout_issues(scene) == []
 
 
@@ -153,10 +160,4 @@ def test_training_order(scene: object) -> None:
 @pytest.mark.slow
 def test_render_ql(tmp_path: Path) -> None:
     # One subtitle per cue: the graph beat says two (chain/graph/graph, chain/graph/values).
-    video = assert_renders_at_ql("chain", "ChainScene", tmp_path, len(BEATS) + 1)
-    # Open dead air / narrow frames (issue 14): an expected failure until reworked.
-    assert_reviewed(
-        video,
-        known="chain.py: "
-        "sparse openings of the graph, training-order and bridge beats, not yet reworked",
-    )
+    assert_reviewed(assert_renders_at_ql("chain", "ChainScene", tmp_path, len(BEATS) + 1))

@@ -23,6 +23,7 @@ from scene_harness import (
     run_scene,
     scene_class,
 )
+from viewer import assert_viewable
 
 from backprop_anim.layout import layout_problems
 
@@ -62,6 +63,11 @@ def test_every_number_on_screen_is_the_trace(scalar_scene: object) -> None:
     assert count >= 50
 
 
+def test_what_the_viewer_sees(scalar_scene: object) -> None:
+    """Every text legible at 480p, no flight over a number, each beat's first number soon."""
+    assert_viewable(scalar_scene)  # type: ignore[arg-type]
+
+
 def test_sections_are_the_beats(scalar_scene: object) -> None:
     assert scalar_scene.beats == BEATS  # type: ignore[attr-defined]
 
@@ -93,6 +99,7 @@ def test_other_decimals_and_iteration(clean_env: pytest.MonkeyPatch, tmp_path: P
     with tempconfig({"tex_dir": TEX_CACHE}):
         scene = run_scene("scalar", tmp_path)
     assert_numbers_match_trace(scene)
+    assert_viewable(scene)
     assert [displayed_text(m) for m in scene.table_numbers] == QUESTION_OUTPUT
 
 
@@ -144,6 +151,7 @@ def test_another_trace(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
     with tempconfig({"tex_dir": TEX_CACHE}):
         scene = run_scene("scalar", tmp_path)
     assert_numbers_match_trace(scene)
+    assert_viewable(scene)
     assert layout_issues(scene) == []
 
 
@@ -167,10 +175,4 @@ def test_gradient_descent(scene: object) -> None:
 
 @pytest.mark.slow
 def test_render_ql(tmp_path: Path) -> None:
-    video = assert_renders_at_ql("scalar", "ScalarScene", tmp_path, len(BEATS))
-    # Open dead air / narrow frames (issue 14): an expected failure until reworked.
-    assert_reviewed(
-        video,
-        known="scalar.py: "
-        "narrow boards (one chain in a third of the width) and sparse openings, not yet reworked",
-    )
+    assert_reviewed(assert_renders_at_ql("scalar", "ScalarScene", tmp_path, len(BEATS)))
