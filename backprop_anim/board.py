@@ -11,6 +11,7 @@ the notation (``a^{(l)}``, or ``A^{(l)}`` for a batch).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from manim import (
@@ -50,6 +51,36 @@ CLEAR_TIME = 0.5
 """How long :meth:`BoardScene.clear` takes to fade the screen out."""
 
 
+@dataclass(frozen=True)
+class Elision:
+    """How much of a board's matrices is shown: the limits of
+    :func:`~backprop_explain.elide.visible_indices` and the column spacing."""
+
+    max_rows: int = style.MAX_ROWS
+    max_cols: int = style.MAX_COLS
+    max_batch: int = style.MAX_BATCH
+    h_buff: float = 1.3
+    v_buff: float = 0.6
+
+
+ELISIONS = (
+    Elision(),
+    Elision(5, 5),
+    Elision(4, 4),
+    Elision(4, 4, h_buff=1.05, v_buff=0.5),
+)
+"""From the fullest to the most compact: :meth:`BoardScene.legibly` builds a board with the
+first one that keeps its numbers at :data:`~backprop_anim.style.MIN_DIGIT_HEIGHT` or more.
+Every limit is at least 4, so the first two and the last index of a dimension are always
+shown: an entry chosen among those is on screen whichever elision a board uses."""
+TIGHTEST = ELISIONS[-1]
+
+
+class TooSmallError(Exception):
+    """Raised by :meth:`BoardScene.place` when a more compact elision would keep the
+    board's numbers legible (caught by :meth:`BoardScene.legibly`)."""
+
+
 class BoardScene(TraceScene):
     """A :class:`TraceScene` shown as a board: heading, placing, reveal, clear, curtains.
 
@@ -71,6 +102,10 @@ class BoardScene(TraceScene):
         """True while a title changes (or a board leaves): such a play does not flush."""
         self.board_left = False
         """True from a board's fade-out to the next :meth:`reveal`."""
+        self.elision = ELISIONS[0]
+        """The elision :meth:`matrix` builds with (see :meth:`legibly`)."""
+        self.fallback: Elision | None = None
+        """While :meth:`legibly` builds a board: a more compact elision to try, if any."""
 
     # -----------------------------------------------------------------------------------
     # Facts about the trace (read, never computed)
@@ -130,8 +165,46 @@ class BoardScene(TraceScene):
         self, name: str, color: ManimColor, tex: str, **kwargs: object
     ) -> tuple[VGroup, TraceMatrix]:
         """A trace matrix with its symbol above and its true shape below."""
-        mat = TraceMatrix(self.numbers, name, color, **kwargs)  # type: ignore[arg-type]
+        mat = self.trace_matrix(name, color, **kwargs)
         return labelled(mat, tex), mat
+
+    def trace_matrix(self, name: str, color: ManimColor, **kwargs: object) -> TraceMatrix:
+        """A :class:`TraceMatrix` elided as :attr:`elision` says (unless told otherwise)."""
+        e = self.elision
+        batch_like = name.rstrip("0123456789") in TraceMatrix.BATCH_LIKE
+        cols = e.max_batch if batch_like and not kwargs.get("transpose") else e.max_cols
+        kwargs.setdefault("max_rows", e.max_rows)
+        kwargs.setdefault("max_cols", cols)
+        kwargs.setdefault("h_buff", e.h_buff)
+        kwargs.setdefault("v_buff", e.v_buff)
+        return TraceMatrix(self.numbers, name, color, **kwargs)  # type: ignore[arg-type]
+
+    def legibly(self, board: Callable[..., None], *args: Any) -> None:
+        """Run ``board(*args)`` with the fullest elision of :data:`ELISIONS` at which
+        :meth:`place` keeps its numbers legible (:data:`~backprop_anim.style.MIN_DIGIT_HEIGHT`).
+
+        A board too small for its matrices raises :class:`TooSmallError` from :meth:`place`,
+        before anything of it is shown; what it registered is forgotten and it is built
+        again, more compactly. The board's heading is set again with the same text, which
+        changes nothing on screen (see :meth:`set_heading`).
+        """
+        for n, elision in enumerate(ELISIONS):
+            mark = self.numbers.mark()
+            self.elision = elision
+            self.fallback = ELISIONS[n + 1] if n + 1 < len(ELISIONS) else None
+            try:
+                board(*args)
+                return
+            except TooSmallError:
+                self.numbers.rollback(mark)
+            finally:
+                self.elision, self.fallback = ELISIONS[0], None
+
+    def smallest_number(self, body: Mobject) -> float:
+        """The digit height of the smallest registered number in ``body`` (inf if none)."""
+        family = {id(m) for m in body.get_family()}
+        heights = [s.mobject.height for s in self.numbers.shown if id(s.mobject) in family]
+        return min(heights, default=float("inf"))
 
     @staticmethod
     def shell(group: VGroup, mat: TraceMatrix) -> VGroup:
@@ -161,9 +234,11 @@ class BoardScene(TraceScene):
         in, so a viewer never looks at a bare title; a board that leaves with its title
         fades out while the new title comes in.
         """
+        old = self.heading
+        if isinstance(old, Text) and old.text == text.replace(" ", "") and old in self.mobjects:
+            return old  # the same title (a board built again, see legibly): nothing changes
         new = Text(text, font_size=style.TITLE_SIZE - 8, color=style.TEXT_COLOR)
         new.to_corner(UL, buff=0.3)
-        old = self.heading
         leaving = {id(m) for m in self.leaving}
         if old is not None and old in self.mobjects and id(old) not in leaving:
             cover = self.curtain(old).set_fill(opacity=0.0)
@@ -184,13 +259,17 @@ class BoardScene(TraceScene):
     def place(self, body: Mobject, grow: float = MAX_GROW) -> Mobject:
         """Fit ``body`` into the frame under the heading and centre it there.
 
-        Small bodies grow (up to ``grow`` times) so they use the frame; large ones shrink.
+        Small bodies grow (up to ``grow`` times) so they use the frame; large ones shrink,
+        but inside :meth:`legibly` not so far that a number falls under the floor while a
+        more compact elision is left to try (:class:`TooSmallError`).
         """
         top = 0.0 if self.heading is None else self.heading.height + 0.5
         room_w, room_h = FRAME_W - 2 * MARGIN, FRAME_H - 2 * MARGIN - top
         factor = min(room_w / body.width, room_h / body.height, grow)
         body.scale(factor)
         fit_to_frame(body, margin=MARGIN, max_height=room_h)
+        if self.fallback is not None and self.smallest_number(body) < style.MIN_DIGIT_HEIGHT:
+            raise TooSmallError
         body.move_to(DOWN * top / 2)
         return body
 
