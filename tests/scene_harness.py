@@ -28,6 +28,7 @@ import numpy as np
 import pytest
 from manim import MathTex, Scene, Tex, Text, tempconfig
 from numpy.typing import NDArray
+from viewer import watched
 
 from backprop_anim.numbers import NumberRegistry, Shown, fmt
 from backprop_anim.scene import TraceScene
@@ -72,8 +73,9 @@ def scene_class(module: ModuleType) -> type[Scene]:
 
 def run_scene(name: str, tmp_path: Path) -> TraceScene:
     """Construct ``scenes/NAME.py`` with animations skipped; the ``BACKPROP_*`` settings
-    come from the environment (use ``monkeypatch.setenv``)."""
-    cls = scene_class(load_scene_module(name))
+    come from the environment (use ``monkeypatch.setenv``). The scene is watched (see
+    :mod:`viewer`): :func:`viewer.assert_viewable` checks what it saw."""
+    cls = watched(scene_class(load_scene_module(name)))
     with tempconfig(
         {
             "dry_run": True,
