@@ -10,8 +10,9 @@ the notation (``a^{(l)}``, or ``A^{(l)}`` for a batch).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from manim import (
@@ -22,18 +23,22 @@ from manim import (
     FadeOut,
     LaggedStart,
     ManimColor,
+    MarkupText,
     MathTex,
     Mobject,
     Rectangle,
+    SingleStringMathTex,
     Text,
+    Transform,
     VGroup,
     config,
     rush_from,
     smooth,
+    there_and_back_with_pause,
 )
 
 from backprop_anim import style
-from backprop_anim.layout import Layout, bounding_box, fit_to_frame
+from backprop_anim.layout import Box, Layout, bounding_box, boxes_overlap, fit_to_frame
 from backprop_anim.mobjects import TraceMatrix, labelled
 from backprop_anim.products import Factor, Num, round_trip_decimals
 from backprop_anim.scene import TraceScene
@@ -74,6 +79,48 @@ first one that keeps its numbers at :data:`~backprop_anim.style.MIN_DIGIT_HEIGHT
 Every limit is at least 4, so the first two and the last index of a dimension are always
 shown: an entry chosen among those is on screen whichever elision a board uses."""
 TIGHTEST = ELISIONS[-1]
+
+
+FLIGHT = 0.5
+"""A text that moves at least this far (units) in one play is in flight (see
+:meth:`BoardScene.flight_dimming`)."""
+DIMMED = 0.25
+"""The opacity of what a flight passes over, while it passes."""
+TEXTS = (SingleStringMathTex, Text, MarkupText)
+
+
+def texts(mob: Mobject) -> Iterator[Mobject]:
+    """The outermost texts in ``mob``'s family (a formula, not its glyphs)."""
+    if isinstance(mob, TEXTS):
+        yield mob
+        return
+    for sub in mob.submobjects:
+        yield from texts(sub)
+
+
+def digit_height(mob: Mobject) -> float:
+    """The height of a ``0`` of ``mob``'s font size (a TeX or Pango text), in units."""
+    kind = Text if isinstance(mob, (Text, MarkupText)) else MathTex
+    zero = _zero(kind)
+    return float(mob.font_size) * zero  # type: ignore[attr-defined]
+
+
+_ZEROS: dict[type, float] = {}
+
+
+def _zero(kind: type) -> float:
+    if kind not in _ZEROS:
+        zero = kind("0")
+        _ZEROS[kind] = float(zero.height / zero.font_size)
+    return _ZEROS[kind]
+
+
+def _leaves(animations: Sequence[Any]) -> Iterator[Any]:
+    for a in animations:
+        if isinstance(a, AnimationGroup):
+            yield from _leaves(a.animations)
+        else:
+            yield a
 
 
 class TooSmallError(Exception):
@@ -164,9 +211,10 @@ class BoardScene(TraceScene):
     def matrix(
         self, name: str, color: ManimColor, tex: str, **kwargs: object
     ) -> tuple[VGroup, TraceMatrix]:
-        """A trace matrix with its symbol above and its true shape below."""
+        """A trace matrix with its symbol above and its true shape below (as large as the
+        symbol: both must stay legible when the board is scaled to fit)."""
         mat = self.trace_matrix(name, color, **kwargs)
-        return labelled(mat, tex), mat
+        return labelled(mat, tex, badge_size=style.SMALL_SIZE + 6), mat
 
     def trace_matrix(self, name: str, color: ManimColor, **kwargs: object) -> TraceMatrix:
         """A :class:`TraceMatrix` elided as :attr:`elision` says (unless told otherwise)."""
@@ -200,11 +248,10 @@ class BoardScene(TraceScene):
             finally:
                 self.elision, self.fallback = ELISIONS[0], None
 
-    def smallest_number(self, body: Mobject) -> float:
-        """The digit height of the smallest registered number in ``body`` (inf if none)."""
-        family = {id(m) for m in body.get_family()}
-        heights = [s.mobject.height for s in self.numbers.shown if id(s.mobject) in family]
-        return min(heights, default=float("inf"))
+    @staticmethod
+    def smallest_text(body: Mobject) -> float:
+        """The digit height of the smallest text (number, label, formula) in ``body``."""
+        return min((digit_height(t) for t in texts(body)), default=float("inf"))
 
     @staticmethod
     def shell(group: VGroup, mat: TraceMatrix) -> VGroup:
@@ -268,7 +315,7 @@ class BoardScene(TraceScene):
         factor = min(room_w / body.width, room_h / body.height, grow)
         body.scale(factor)
         fit_to_frame(body, margin=MARGIN, max_height=room_h)
-        if self.fallback is not None and self.smallest_number(body) < style.MIN_DIGIT_HEIGHT:
+        if self.fallback is not None and self.smallest_text(body) < style.MIN_DIGIT_HEIGHT:
             raise TooSmallError
         body.move_to(DOWN * top / 2)
         return body
@@ -394,7 +441,58 @@ class BoardScene(TraceScene):
         visit(animations)
         if lift:
             self.bring_to_front(*lift)
+        if self.dim_under_flights:
+            animations = (*animations, *self.flight_dimming(animations))
         super().play(*animations, **kwargs)
+
+    dim_under_flights = False
+    """Whether texts that a flying text passes over dim while it passes (see
+    :meth:`flight_dimming`), so two numbers never print over each other."""
+
+    def flight_dimming(self, animations: Sequence[Any]) -> list[Animation]:
+        """For the texts in flight in ``animations`` (a transform that moves a text at least
+        :data:`FLIGHT`), the texts they may pass over, dimmed to :data:`DIMMED` for the middle
+        of the play and back by its end.
+
+        A straight flight stays in the box spanned by its start and its end: the texts in
+        such a box dim, except those where a flight starts or lands (the viewer follows
+        them; a start or end of one flight still dims under another), texts that move
+        themselves and the heading.
+        """
+        flights: list[tuple[Box, Box]] = []
+        moving: set[int] = set()
+        for a in _leaves(animations):
+            moving |= {id(m) for m in a.mobject.get_family()}
+            if not isinstance(a, Transform) or not any(True for _ in texts(a.mobject)):
+                continue
+            target = a.target_mobject if a.target_mobject is not None else a.create_target()
+            if target is None or not len(target.get_all_points()):
+                continue
+            if float(((a.mobject.get_center() - target.get_center()) ** 2).sum()) >= FLIGHT**2:
+                flights.append((bounding_box(a.mobject), bounding_box(target)))
+        if not flights:
+            return []
+        spans = [
+            ((min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])), a, b)
+            for a, b in flights
+        ]
+        heading = {id(m) for m in self.heading.get_family()} if self.heading is not None else set()
+        rate = partial(there_and_back_with_pause, pause_ratio=0.6)
+        dims: list[Animation] = []
+        for top in self.mobjects:
+            if id(top) in self.covers:
+                continue
+            for t in texts(top):
+                if id(t) in moving or id(t) in heading:
+                    continue
+                box = bounding_box(t)
+                if any(
+                    boxes_overlap(box, span) and not boxes_overlap(box, start)
+                    and not boxes_overlap(box, end)
+                    for span, start, end in spans
+                ):  # fmt: skip
+                    dims.append(t.animate(rate_func=rate).set_opacity(DIMMED))
+        return dims
 
     def regroup(self, group: Mobject) -> None:
         """Swap a group's pieces on screen for the group itself, to move it as one."""

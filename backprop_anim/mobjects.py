@@ -180,8 +180,8 @@ def color_legend(font_size: float = SMALL_SIZE, style: Style | None = None) -> V
     return items.arrange(RIGHT, buff=0.35)
 
 
-def labelled(matrix: TraceMatrix, tex: str) -> VGroup:
-    """``matrix`` with its symbol over it and its true shape under it."""
+def labelled(matrix: TraceMatrix, tex: str, badge_size: float = SMALL_SIZE) -> VGroup:
+    """``matrix`` with its symbol over it and its true shape (``badge_size``) under it."""
     label = MathTex(tex, font_size=SMALL_SIZE + 6, color=matrix.quantity_color)
     label.next_to(matrix, direction=UP, buff=0.15)
-    return VGroup(label, matrix, matrix.shape_badge())
+    return VGroup(label, matrix, matrix.shape_badge(badge_size))

@@ -87,6 +87,9 @@ SAMPLE = 0
 ROW = 0
 """The row whose product is computed in front of the viewer."""
 
+BADGE_SIZE = style.SMALL_SIZE + 6
+"""The shapes under the matrices: as large as their symbols (see :meth:`BoardScene.matrix`)."""
+
 Labelled = tuple[VGroup, TraceMatrix]
 """A matrix with its symbol above and its shape below (:meth:`BoardScene.matrix`)."""
 
@@ -109,6 +112,7 @@ class BackpropInMatrixForm(BoardScene):
 
     default_preset = "delta-demo"
     hold_for_narration = True
+    dim_under_flights = True
 
     def setup(self) -> None:
         super().setup()
@@ -700,16 +704,14 @@ class BackpropInMatrixForm(BoardScene):
         self.clear(keep=[self.heading, *d_g.get_family()])
         self.regroup(d_g)
         self.play(Transform(d_g, target), self.reveal(diagram, labels), run_time=1.2)
-        copies: list[Mobject] = []
         flights: list[Any] = []
         for (i, c), entry in d._entry_at.items():
             if c != SAMPLE or not diagram.has_neuron(l, i):
                 continue
-            copy = entry.copy()
-            copies.append(copy)
-            flights.append(copy.animate.move_to(diagram.get_neuron(l, i)).scale(0.3))
+            neuron = diagram.get_neuron(l, i).get_center()
+            flights.append(FadeOut(entry.copy(), target_position=neuron, scale=0.3))
         self.play(LaggedStart(*flights, lag_ratio=0.2), run_time=2)
-        self.play(FadeOut(*copies), *self.fill_animations(diagram, l))
+        self.play(*self.fill_animations(diagram, l))
         self.wait(READ)
         kept: list[Mobject] = []
         if l == 1:  # δ^(1) and the diagram move into the gradients of layer 1
@@ -769,11 +771,12 @@ class BackpropInMatrixForm(BoardScene):
     ) -> VGroup:
         """The symbols and shapes of ``δ`` (left), ``aᵀ`` (left, or above) and ``∂C/∂W``."""
         d_label = VGroup(
-            self.tex(self.sym(r"\delta", l), style.DELTA_COLOR), delta.shape_badge()
+            self.tex(self.sym(r"\delta", l), style.DELTA_COLOR), delta.shape_badge(BADGE_SIZE)
         ).arrange(DOWN, buff=0.1)
         d_label.next_to(delta, LEFT, buff=0.2)
         a_label = VGroup(
-            self.tex(self.sym("a", l - 1, t=True), self.act_color(l - 1)), aT.shape_badge()
+            self.tex(self.sym("a", l - 1, t=True), self.act_color(l - 1)),
+            aT.shape_badge(BADGE_SIZE),
         ).arrange(DOWN, buff=0.1)
         a_label.next_to(aT, LEFT, buff=0.2)
         if (
@@ -782,7 +785,7 @@ class BackpropInMatrixForm(BoardScene):
         ):
             a_label.next_to(aT, UP, buff=0.15)
         w_label = VGroup(
-            self.tex(equations.partial("W", l), style.GRADIENT_COLOR), dW.shape_badge()
+            self.tex(equations.partial("W", l), style.GRADIENT_COLOR), dW.shape_badge(BADGE_SIZE)
         ).arrange(RIGHT, buff=0.2)
         w_label.next_to(dW, DOWN, buff=0.2)
         return VGroup(d_label, a_label, w_label)
@@ -804,8 +807,13 @@ class BackpropInMatrixForm(BoardScene):
             db = self.matrix(f"db{l}", style.GRADIENT_COLOR, equations.partial("b", l))
             db[0].next_to(dW, RIGHT, buff=0.8)
         diagram = NetworkDiagram(self.sizes, weights=[r.W for r in self.step.layers])
-        # The grid is what the viewer reads; the diagram only locates the edge.
+        # The grid is what the viewer reads; the diagram only locates the edge (the badges
+        # give the sizes, and its ⋮ keep their size).
+        diagram.remove(diagram.size_labels)
         diagram.scale(0.65)
+        for column in diagram.layers:
+            for dots in [m for m in column if isinstance(m, MathTex)]:
+                dots.scale(1 / 0.65)
         return GradientGrid(delta, aT, dW, labels, db, diagram)
 
     def gradient_line(self, l: int, j: int, k: int) -> TokenLine:
