@@ -66,13 +66,19 @@ class Elision:
     max_batch: int = style.MAX_BATCH
     h_buff: float = 1.3
     v_buff: float = 0.6
+    buff: float = 0.3
+    """The space between the parts of an equation's row (matrices, operators)."""
+    wrap: bool = False
+    """Whether an equation's row too wide for the frame breaks into two rows."""
 
 
 ELISIONS = (
     Elision(),
     Elision(5, 5),
     Elision(4, 4),
-    Elision(4, 4, h_buff=1.05, v_buff=0.5),
+    Elision(4, 4, h_buff=1.05, v_buff=0.5, buff=0.2),
+    Elision(4, 4, h_buff=1.0, v_buff=0.45, buff=0.2),
+    Elision(4, 4, h_buff=1.0, v_buff=0.45, buff=0.2, wrap=True),
 )
 """From the fullest to the most compact: :meth:`BoardScene.legibly` builds a board with the
 first one that keeps its numbers at :data:`~backprop_anim.style.MIN_DIGIT_HEIGHT` or more.
@@ -113,6 +119,12 @@ def _zero(kind: type) -> float:
         zero = kind("0")
         _ZEROS[kind] = float(zero.height / zero.font_size)
     return _ZEROS[kind]
+
+
+def _meets(a: Box, b: Box, by: float = 0.05) -> bool:
+    """Whether two boxes overlap by more than ``by`` both ways (a text that only grazes
+    where a flight starts or lands is still passed over)."""
+    return min(a[2], b[2]) - max(a[0], b[0]) > by and min(a[3], b[3]) - max(a[1], b[1]) > by
 
 
 def _leaves(animations: Sequence[Any]) -> Iterator[Any]:
@@ -487,10 +499,9 @@ class BoardScene(TraceScene):
                     continue
                 box = bounding_box(t)
                 if any(
-                    boxes_overlap(box, span) and not boxes_overlap(box, start)
-                    and not boxes_overlap(box, end)
+                    boxes_overlap(box, span) and not _meets(box, start) and not _meets(box, end)
                     for span, start, end in spans
-                ):  # fmt: skip
+                ):
                     dims.append(t.animate(rate_func=rate).set_opacity(DIMMED))
         return dims
 

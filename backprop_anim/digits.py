@@ -147,6 +147,8 @@ class ProbabilityBars(VGroup):
         One value in ``[0, 1]`` per class.
     width, height
         The chart's size; a bar of probability 1 is ``height`` tall.
+    label_height
+        The largest height of the class digits under the bars (they also fit their slot).
     """
 
     MIN_HEIGHT = 1e-3
@@ -159,6 +161,7 @@ class ProbabilityBars(VGroup):
         width: float = 1.5,
         height: float = 0.7,
         color: ManimColor = ACTIVATION_COLOR,
+        label_height: float = 0.12,
     ) -> None:
         super().__init__()
         self.aspect = height / width
@@ -169,7 +172,7 @@ class ProbabilityBars(VGroup):
         self.labels = VGroup(
             *(
                 MathTex(str(c), font_size=SMALL_SIZE - 8, color=TEXT_COLOR)
-                .scale_to_fit_height(min(0.7 * self.slot, 0.12))
+                .scale_to_fit_height(min(0.7 * self.slot, label_height))
                 .next_to(self.baseline.point_from_proportion((c + 0.5) / self.n), DOWN, buff=0.05)
                 for c in range(self.n)
             )

@@ -181,8 +181,14 @@ class BackpropInMatrixForm(BoardScene):
         fit_to_frame(body, margin=0.3)
         body.move_to(ORIGIN)
         self.record("overview", [title, about, facts, diagram, table, legend, note])
-        self.play(FadeIn(title, shift=DOWN * 0.2), FadeIn(about), FadeIn(facts))
-        self.play(self.reveal(diagram, layer_labels), run_time=1.2)
+        # The network comes with the title: the opening frame is never a bare title.
+        self.play(
+            FadeIn(title, shift=DOWN * 0.2),
+            FadeIn(about),
+            FadeIn(facts),
+            self.reveal(diagram, layer_labels),
+            run_time=1.2,
+        )
         self.play(LaggedStart(*(FadeIn(row) for row in table), lag_ratio=0.3))
         self.play(FadeIn(legend), FadeIn(note))
         self.wait(READ * 2)
@@ -273,7 +279,7 @@ class BackpropInMatrixForm(BoardScene):
             b_g, b = self.matrix(f"b{l}", style.BIAS_COLOR, f"b^{{({l})}}")
             row[2:] = [self.op("+"), b_g]
         row += [self.op("="), z_g]
-        equation = VGroup(*row).arrange(RIGHT, buff=0.3)
+        equation = VGroup(*row).arrange(RIGHT, buff=self.elision.buff)
         if self.digits_on and l == 1:
             picture = self.digits_picture(l).next_to(a_g, UP, buff=0.3)
             equation = VGroup(picture, equation)
@@ -323,7 +329,7 @@ class BackpropInMatrixForm(BoardScene):
             return VGroup(image, caption).arrange(DOWN, buff=0.15)
         a = self.step.layers[-1].a[:, SAMPLE]
         best = int(np.argmax(a))
-        bars = self.output_bars = ProbabilityBars(list(a), width=3.4, height=1.0)
+        bars = self.output_bars = ProbabilityBars(list(a), width=3.4, height=1.0, label_height=0.22)
         number = self.numbers.tex(f"a{self.L}[{best},{SAMPLE}]", font_size=size)
         number.next_to(bars.get_bars()[best], UP, buff=0.08)
         caption = MathTex(
@@ -469,7 +475,9 @@ class BackpropInMatrixForm(BoardScene):
             for f, t in zip(factors, tex, strict=True)
         ]
         (l_g, l_m), (r_g, r_m), (d_g, d_m) = mats
-        row = VGroup(l_g, self.op(op), r_g, self.op("="), d_g).arrange(RIGHT, buff=0.35)
+        row = VGroup(l_g, self.op(op), r_g, self.op("="), d_g).arrange(
+            RIGHT, buff=self.elision.buff + 0.05
+        )
         cells = hadamard_order(d_m.row_indices, SAMPLE)
         kind: Literal["hadamard", "difference"] = "difference" if op == "-" else "hadamard"
         lines = [entrywise_line(self.numbers, *factors[:2], c, factors[2], op=kind) for c in cells]
@@ -645,13 +653,15 @@ class BackpropInMatrixForm(BoardScene):
         )
         d_g, d = self.matrix(f"delta{l}", style.DELTA_COLOR, self.sym(r"\delta", l))
         row = VGroup(WT_g, dn_g, self.op(r"\odot"), sp_g, self.op("="), d_g)
-        row.arrange(RIGHT, buff=0.3)
+        row.arrange(RIGHT, buff=self.elision.buff)
+        if self.elision.wrap:  # too wide for one row: (Wᵀ δ) over (⊙ σ' = δ)
+            VGroup(VGroup(*row[:2]), VGroup(*row[2:])).arrange(DOWN, buff=0.2)
         f = ACTIVATIONS[self.activation(l)]
         formula = self.tex(equations.bp2(l) + rf",\qquad \sigma'(z) = {f.prime_latex}")
         back, line2 = self.bp2_lines(l, k)
         line1 = back.get_terms_line()
         body = VGroup(formula, row, VGroup(line1, line2).arrange(DOWN, buff=0.3))
-        self.place(body.arrange(DOWN, buff=0.45))
+        self.place(body.arrange(DOWN, buff=0.3 if self.elision.wrap else 0.45))
         keep_in_frame(W_g.move_to(WT_g), MARGIN)
         gap = formula.get_bottom()[1] - W_g.get_top()[1] - 0.1
         if gap < 0:  # W taller than its transpose (10 × 16 beside 16 × 10): not over the formula
@@ -966,7 +976,8 @@ class BackpropInMatrixForm(BoardScene):
             eta = TokenLine(self.numbers, ["-", self.eta_tex(), r"\cdot"])
             g_g, _ = self.matrix(f"d{q}{l}", style.GRADIENT_COLOR, equations.partial(q, l))
             new_g, new = self.matrix(f"{q}_next{l}", color, rf"{q}^{{({l})}}_{{\text{{new}}}}")
-            rows.append(VGroup(old_g, eta, g_g, self.op("="), new_g).arrange(RIGHT, buff=0.3))
+            row = VGroup(old_g, eta, g_g, self.op("="), new_g)
+            rows.append(row.arrange(RIGHT, buff=self.elision.buff))
             created.append((new_g, new))
         return rows, created
 
@@ -1048,7 +1059,8 @@ class BackpropInMatrixForm(BoardScene):
     # -----------------------------------------------------------------------------------
 
     def summary_matrices(self, items: list[tuple[str, ManimColor, str]]) -> VGroup:
-        groups = [self.matrix(name, color, tex)[0] for name, color, tex in items]
+        # Symbol and numbers: the shapes were on every board before.
+        groups = [VGroup(*self.matrix(name, color, tex)[0][:2]) for name, color, tex in items]
         return VGroup(*groups).arrange(RIGHT, buff=0.4)
 
     def summary_cells(self) -> list[tuple[str, VMobject]]:
