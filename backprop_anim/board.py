@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from manim import (
     DOWN,
@@ -108,7 +108,7 @@ def digit_height(mob: Mobject) -> float:
     """The height of a ``0`` of ``mob``'s font size (a TeX or Pango text), in units."""
     kind = Text if isinstance(mob, (Text, MarkupText)) else MathTex
     zero = _zero(kind)
-    return float(mob.font_size) * zero  # type: ignore[attr-defined]
+    return float(getattr(mob, "font_size")) * zero  # noqa: B009  # Mobject types no font
 
 
 _ZEROS: dict[type, float] = {}
@@ -461,7 +461,7 @@ class BoardScene(TraceScene):
     """Whether texts that a flying text passes over dim while it passes (see
     :meth:`flight_dimming`), so two numbers never print over each other."""
 
-    def flight_dimming(self, animations: Sequence[Any]) -> list[Animation]:
+    def flight_dimming(self, animations: Sequence[Any]) -> list[Any]:
         """For the texts in flight in ``animations`` (a transform that moves a text at least
         :data:`FLIGHT`), the texts they may pass over, dimmed to :data:`DIMMED` for the middle
         of the play and back by its end.
@@ -474,14 +474,15 @@ class BoardScene(TraceScene):
         flights: list[tuple[Box, Box]] = []
         moving: set[int] = set()
         for a in _leaves(animations):
-            moving |= {id(m) for m in a.mobject.get_family()}
-            if not isinstance(a, Transform) or not any(True for _ in texts(a.mobject)):
+            mob = cast(Mobject, a.mobject)
+            moving |= {id(m) for m in mob.get_family()}
+            if not isinstance(a, Transform) or not any(True for _ in texts(mob)):
                 continue
             target = a.target_mobject if a.target_mobject is not None else a.create_target()
             if target is None or not len(target.get_all_points()):
                 continue
-            if float(((a.mobject.get_center() - target.get_center()) ** 2).sum()) >= FLIGHT**2:
-                flights.append((bounding_box(a.mobject), bounding_box(target)))
+            if float(((mob.get_center() - target.get_center()) ** 2).sum()) >= FLIGHT**2:
+                flights.append((bounding_box(mob), bounding_box(target)))
         if not flights:
             return []
         spans = [
@@ -490,7 +491,7 @@ class BoardScene(TraceScene):
         ]
         heading = {id(m) for m in self.heading.get_family()} if self.heading is not None else set()
         rate = partial(there_and_back_with_pause, pause_ratio=0.6)
-        dims: list[Animation] = []
+        dims: list[Any] = []
         for top in self.mobjects:
             if id(top) in self.covers:
                 continue
@@ -502,7 +503,7 @@ class BoardScene(TraceScene):
                     boxes_overlap(box, span) and not _meets(box, start) and not _meets(box, end)
                     for span, start, end in spans
                 ):
-                    dims.append(t.animate(rate_func=rate).set_opacity(DIMMED))
+                    dims.append(cast(Any, t).animate(rate_func=rate).set_opacity(DIMMED))
         return dims
 
     def regroup(self, group: Mobject) -> None:

@@ -390,14 +390,14 @@ class BackpropInMatrixForm(BoardScene):
         return loss.latex, loss.gradient_latex
 
     def show_cost(self) -> None:
-        self.legibly(self.cost_board)
-
-    def cost_board(self) -> None:
         self.beat(
             "cost",
             f"The cost compares the output with the target: the {self.trace.config.loss} loss"
             + (", averaged over the samples." if self.m > 1 else "."),
         )
+        self.legibly(self.cost_board)
+
+    def cost_board(self) -> None:
         self.set_heading("The cost")
         L = self.L
         cx, _ = self.loss_latex()
@@ -875,7 +875,8 @@ class BackpropInMatrixForm(BoardScene):
         carry: list[Animation] = []
         if came_delta is not None:
             self.regroup(came_delta)
-            carry.append(ReplacementTransform(came_delta, VGroup(d_label[0], g.delta, d_label[1])))
+            target = VGroup(*cast(list[VMobject], [d_label[0], g.delta, d_label[1]]))
+            carry.append(ReplacementTransform(came_delta, target))
         else:
             shown += [d_label, g.delta]
         if came_diagram is not None:
@@ -893,7 +894,7 @@ class BackpropInMatrixForm(BoardScene):
             self.carried["diagram"] = g.diagram
             return [g.diagram]
         _, _, w_label = g.labels
-        dW = VGroup(w_label[0], g.dW, w_label[1])
+        dW = VGroup(*cast(list[VMobject], [w_label[0], g.dW, w_label[1]]))
         self.regroup(dW)
         self.carried[f"dW{l}"] = dW
         if g.db is None:
@@ -1005,7 +1006,7 @@ class BackpropInMatrixForm(BoardScene):
             self.place(VGroup(formula, mats, line).arrange(DOWN, buff=0.45))
         self.record(f"update_{l}", [formula, *(p for r in rows for p in r), line])
         shells = [self.shell(g, m) for g, m in created]
-        new_groups = [g for g, _ in created]
+        new_groups: list[VMobject] = [g for g, _ in created]
         # The gradients the board before found move into place (∂C/∂W^(L), ∂C/∂b^(L)).
         carry: list[Animation] = []
         for q, r in zip(("W", "b"), rows, strict=False):
