@@ -416,6 +416,20 @@ class BoardScene(TraceScene):
 
         return [cover.animate.set_fill(opacity=1.0)], done
 
+    def carry(self, *moves: Animation, run_time: float = 0.8) -> None:
+        """Play ``moves`` (what the next board keeps, moving into its place) while what
+        :meth:`clear` sent away fades out; the next :meth:`reveal` then brings in the rest.
+
+        The kept matrices move over the board that leaves (what they pass over dims, see
+        :meth:`flight_dimming`), never over the board that comes in, which would show
+        dimmed under them as it appears.
+        """
+        fade, done = self.leave()
+        self.changing_heading = True  # this play must not flush again
+        self.play(*fade, *moves, run_time=run_time)
+        self.changing_heading = False
+        done()
+
     def flush(self) -> None:
         """Fade out now what :meth:`clear` sent away (nothing if nothing is leaving)."""
         fade, done = self.leave()

@@ -292,8 +292,9 @@ class BackpropInMatrixForm(BoardScene):
         # a^(l-1) moves over from the activation board while the rest of this one comes in.
         came = self.carried.pop(f"a{l - 1}", None)
         others = [m for m in row if m is not z_g and (came is None or m is not a_g)]
-        carry = [ReplacementTransform(came, a_g)] if came is not None else []
-        self.play(self.reveal(VGroup(*others), self.shell(z_g, z)), *carry)
+        if came is not None:
+            self.carry(ReplacementTransform(came, a_g))
+        self.play(self.reveal(VGroup(*others), self.shell(z_g, z)))
         rects, draw = product.highlight(W, a)
         self.play(draw)
         self.play(product.assemble_terms(W, a, b), run_time=2)
@@ -362,9 +363,10 @@ class BackpropInMatrixForm(BoardScene):
         if came is not None:
             self.regroup(came)  # its shell and numbers came separately: it moves as one
         self.clear(keep=[self.heading, came])
-        carry = [ReplacementTransform(came, z_g)] if came is not None else []
+        if came is not None:
+            self.carry(ReplacementTransform(came, z_g))
         shown = [formula, arrow] if came is not None else [formula, z_g, arrow]
-        self.play(self.reveal(*shown, self.shell(a_g, a)), *carry)
+        self.play(self.reveal(*shown, self.shell(a_g, a)))
         flights = [
             TransformFromCopy(z.get_entry(i, c), a.get_entry(i, c))
             for (i, c) in a._entry_at  # row by row: entry by entry
@@ -418,8 +420,9 @@ class BackpropInMatrixForm(BoardScene):
         self.place(body)
         self.record("cost", [formula, a_g, y_g, result])
         came = self.carried.pop(f"a{L}", None)
-        carry = [ReplacementTransform(came, a_g)] if came is not None else []
-        self.play(self.reveal(formula, y_g if came is not None else mats), *carry)
+        if came is not None:
+            self.carry(ReplacementTransform(came, a_g))
+        self.play(self.reveal(formula, y_g if came is not None else mats))
         self.play(
             TransformFromCopy(VGroup(a_g[1], y_g[1]), result.nums[0]),
             FadeIn(VGroup(*result.decor)),
