@@ -127,6 +127,13 @@ def _meets(a: Box, b: Box, by: float = 0.05) -> bool:
     return min(a[2], b[2]) - max(a[0], b[0]) > by and min(a[3], b[3]) - max(a[1], b[1]) > by
 
 
+def _is_number(mob: Mobject) -> bool:
+    """A text with a digit (a number, an indexed symbol, a shape), not a bracket: what two
+    of would read as one garbled number when printed over each other."""
+    text = str(getattr(mob, "tex_string", None) or getattr(mob, "text", ""))
+    return any(c.isdigit() for c in text) and not text.lstrip().startswith(("\\left", "\\right"))
+
+
 def _leaves(animations: Sequence[Any]) -> Iterator[Any]:
     for a in animations:
         if isinstance(a, AnimationGroup):
@@ -481,7 +488,8 @@ class BoardScene(TraceScene):
         of the play and back by its end.
 
         A straight flight stays in the box spanned by its start and its end: the texts in
-        such a box dim, except those where a flight starts or lands (the viewer follows
+        such a box that show a digit dim (brackets and operators stay), except those where a
+        flight starts or lands (the viewer follows
         them; a start or end of one flight still dims under another), texts that move
         themselves and the heading.
         """
@@ -510,7 +518,7 @@ class BoardScene(TraceScene):
             if id(top) in self.covers:
                 continue
             for t in texts(top):
-                if id(t) in moving or id(t) in heading:
+                if id(t) in moving or id(t) in heading or not _is_number(t):
                     continue
                 box = bounding_box(t)
                 if any(
