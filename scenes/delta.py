@@ -294,7 +294,8 @@ class BackpropInMatrixForm(BoardScene):
         others = [m for m in row if m is not z_g and (came is None or m is not a_g)]
         if came is not None:
             self.carry(ReplacementTransform(came, a_g))
-        self.play(self.reveal(VGroup(*others), self.shell(z_g, z)))
+        # One curtain each: a curtain over the whole row would also hide the carried a^(l-1).
+        self.play(self.reveal(*others, self.shell(z_g, z)))
         rects, draw = product.highlight(W, a)
         self.play(draw)
         self.play(product.assemble_terms(W, a, b), run_time=2)
@@ -1018,7 +1019,7 @@ class BackpropInMatrixForm(BoardScene):
                 carry.append(ReplacementTransform(came, r[2]))
                 new_groups.append(r[2])
         others = [p for r in rows for p in r if p not in new_groups]
-        self.play(self.reveal(formula, VGroup(*others), *shells), *carry)
+        self.play(self.reveal(formula, *others, *shells), *carry)
         W_old = cast(TraceMatrix, rows[0][0][1])
         dW_m = cast(TraceMatrix, rows[0][2][1])
         rects, draw = highlight([W_old.get_entry(j, k), dW_m.get_entry(j, k)])
