@@ -335,3 +335,28 @@ def test_digits_input_image_and_output_probabilities(media: Path) -> None:
     assert bars.probabilities() == pytest.approx(list(p), abs=2e-3)
     best = int(np.argmax(p))
     assert (best, 0) in shown_indices(scene, "a2")
+
+
+def test_a_flight_dims_the_numbers_it_passes_over() -> None:
+    """A copy flying from the left number to the right one passes over the middle one,
+    which is dimmed below the viewer check's 0.4 for the middle of the flight (the watch
+    cannot tell: it exempts every text a play animates); the two ends stay lit."""
+    from types import SimpleNamespace
+
+    from manim import LEFT, RIGHT, MathTex, TransformFromCopy
+
+    from backprop_anim.board import BoardScene
+
+    left, middle, right = (MathTex(t).shift(x) for t, x in (("0.25", 3 * LEFT),
+                                                             ("0.75", 0 * LEFT),
+                                                             ("0.50", 3 * RIGHT)))  # fmt: skip
+    target = MathTex("0.25").move_to(right)
+    board = SimpleNamespace(mobjects=[left, middle, right], covers={}, heading=None)
+    dims = BoardScene.flight_dimming(board, [TransformFromCopy(left, target)])  # type: ignore[arg-type]
+    built = [d.build() for d in dims]
+    assert [a.mobject for a in built] == [middle]
+    built[0].begin()
+    built[0].interpolate(0.5)
+    assert max(float(m.get_fill_opacity()) for m in middle.get_family()[1:]) <= 0.4
+    built[0].interpolate(1.0)
+    assert max(float(m.get_fill_opacity()) for m in middle.get_family()[1:]) == 1.0
