@@ -318,7 +318,7 @@ class BackpropInMatrixForm(BoardScene):
         """For layer 1, sample ``SAMPLE``'s input as its 8 × 8 image (the 64 entries of
         its column of ``a^(0)``, which the matrix elides); for the output layer, the
         column's ten class probabilities ``a^(L)`` as bars, the largest one as a number."""
-        size = style.SMALL_SIZE
+        size = style.SMALL_SIZE + 6  # legible at 480p once the board is fitted
         if l == 1:
             image = self.input_image = PixelImage(
                 self.step.input[:, SAMPLE], signed=False, side=1.6
