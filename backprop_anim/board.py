@@ -10,8 +10,10 @@ the notation (``a^{(l)}``, or ``A^{(l)}`` for a batch).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, cast
 
 from manim import (
     DOWN,
@@ -21,18 +23,22 @@ from manim import (
     FadeOut,
     LaggedStart,
     ManimColor,
+    MarkupText,
     MathTex,
     Mobject,
     Rectangle,
+    SingleStringMathTex,
     Text,
+    Transform,
     VGroup,
     config,
     rush_from,
     smooth,
+    there_and_back_with_pause,
 )
 
 from backprop_anim import style
-from backprop_anim.layout import Layout, bounding_box, fit_to_frame
+from backprop_anim.layout import Box, Layout, bounding_box, boxes_overlap, fit_to_frame
 from backprop_anim.mobjects import TraceMatrix, labelled
 from backprop_anim.products import Factor, Num, round_trip_decimals
 from backprop_anim.scene import TraceScene
@@ -48,6 +54,97 @@ READ = 1.5
 """Pause after a result, so it can be read (a frozen frame: nearly free to render)."""
 CLEAR_TIME = 0.5
 """How long :meth:`BoardScene.clear` takes to fade the screen out."""
+
+
+@dataclass(frozen=True)
+class Elision:
+    """How much of a board's matrices is shown: the limits of
+    :func:`~backprop_explain.elide.visible_indices` and the column spacing."""
+
+    max_rows: int = style.MAX_ROWS
+    max_cols: int = style.MAX_COLS
+    max_batch: int = style.MAX_BATCH
+    h_buff: float = 1.3
+    v_buff: float = 0.6
+    buff: float = 0.3
+    """The space between the parts of an equation's row (matrices, operators)."""
+    wrap: bool = False
+    """Whether an equation's row too wide for the frame breaks into two rows."""
+
+
+ELISIONS = (
+    Elision(),
+    Elision(5, 5),
+    Elision(4, 4),
+    Elision(4, 4, h_buff=1.05, v_buff=0.5, buff=0.2),
+    Elision(4, 4, h_buff=1.0, v_buff=0.45, buff=0.2),
+    Elision(4, 4, h_buff=1.0, v_buff=0.45, buff=0.2, wrap=True),
+)
+"""From the fullest to the most compact: :meth:`BoardScene.legibly` builds a board with the
+first one that keeps its numbers at :data:`~backprop_anim.style.MIN_DIGIT_HEIGHT` or more.
+Every limit is at least 4, so the first two and the last index of a dimension are always
+shown: an entry chosen among those is on screen whichever elision a board uses."""
+TIGHTEST = ELISIONS[-1]
+
+
+FLIGHT = 0.5
+"""A text that moves at least this far (units) in one play is in flight (see
+:meth:`BoardScene.flight_dimming`)."""
+DIMMED = 0.25
+"""The opacity of what a flight passes over, while it passes."""
+TEXTS = (SingleStringMathTex, Text, MarkupText)
+
+
+def texts(mob: Mobject) -> Iterator[Mobject]:
+    """The outermost texts in ``mob``'s family (a formula, not its glyphs)."""
+    if isinstance(mob, TEXTS):
+        yield mob
+        return
+    for sub in mob.submobjects:
+        yield from texts(sub)
+
+
+def digit_height(mob: Mobject) -> float:
+    """The height of a ``0`` of ``mob``'s font size (a TeX or Pango text), in units."""
+    kind = Text if isinstance(mob, (Text, MarkupText)) else MathTex
+    zero = _zero(kind)
+    return float(getattr(mob, "font_size")) * zero  # noqa: B009  # Mobject types no font
+
+
+_ZEROS: dict[type, float] = {}
+
+
+def _zero(kind: type) -> float:
+    if kind not in _ZEROS:
+        zero = kind("0")
+        _ZEROS[kind] = float(zero.height / zero.font_size)
+    return _ZEROS[kind]
+
+
+def _meets(a: Box, b: Box, by: float = 0.05) -> bool:
+    """Whether two boxes overlap by more than ``by`` both ways (a text that only grazes
+    where a flight starts or lands is still passed over)."""
+    return min(a[2], b[2]) - max(a[0], b[0]) > by and min(a[3], b[3]) - max(a[1], b[1]) > by
+
+
+def _is_number(mob: Mobject) -> bool:
+    """A text with a digit (a number, an indexed symbol, a shape), not a bracket: what two
+    of would read as one garbled number when printed over each other."""
+    text = str(getattr(mob, "tex_string", None) or getattr(mob, "text", ""))
+    return any(c.isdigit() for c in text) and not text.lstrip().startswith(("\\left", "\\right"))
+
+
+def _leaves(animations: Sequence[Any]) -> Iterator[Any]:
+    for a in animations:
+        if isinstance(a, AnimationGroup):
+            yield from _leaves(a.animations)
+        else:
+            yield a
+
+
+class TooSmallError(Exception):
+    """Raised by :meth:`BoardScene.place` when a more compact elision would keep the
+    board's numbers legible (caught by :meth:`BoardScene.legibly`)."""
 
 
 class BoardScene(TraceScene):
@@ -71,6 +168,10 @@ class BoardScene(TraceScene):
         """True while a title changes (or a board leaves): such a play does not flush."""
         self.board_left = False
         """True from a board's fade-out to the next :meth:`reveal`."""
+        self.elision = ELISIONS[0]
+        """The elision :meth:`matrix` builds with (see :meth:`legibly`)."""
+        self.fallback: Elision | None = None
+        """While :meth:`legibly` builds a board: a more compact elision to try, if any."""
 
     # -----------------------------------------------------------------------------------
     # Facts about the trace (read, never computed)
@@ -129,9 +230,47 @@ class BoardScene(TraceScene):
     def matrix(
         self, name: str, color: ManimColor, tex: str, **kwargs: object
     ) -> tuple[VGroup, TraceMatrix]:
-        """A trace matrix with its symbol above and its true shape below."""
-        mat = TraceMatrix(self.numbers, name, color, **kwargs)  # type: ignore[arg-type]
-        return labelled(mat, tex), mat
+        """A trace matrix with its symbol above and its true shape below (as large as the
+        symbol: both must stay legible when the board is scaled to fit)."""
+        mat = self.trace_matrix(name, color, **kwargs)
+        return labelled(mat, tex, badge_size=style.SMALL_SIZE + 6), mat
+
+    def trace_matrix(self, name: str, color: ManimColor, **kwargs: object) -> TraceMatrix:
+        """A :class:`TraceMatrix` elided as :attr:`elision` says (unless told otherwise)."""
+        e = self.elision
+        batch_like = name.rstrip("0123456789") in TraceMatrix.BATCH_LIKE
+        cols = e.max_batch if batch_like and not kwargs.get("transpose") else e.max_cols
+        kwargs.setdefault("max_rows", e.max_rows)
+        kwargs.setdefault("max_cols", cols)
+        kwargs.setdefault("h_buff", e.h_buff)
+        kwargs.setdefault("v_buff", e.v_buff)
+        return TraceMatrix(self.numbers, name, color, **kwargs)  # type: ignore[arg-type]
+
+    def legibly(self, board: Callable[..., None], *args: Any) -> None:
+        """Run ``board(*args)`` with the fullest elision of :data:`ELISIONS` at which
+        :meth:`place` keeps its numbers legible (:data:`~backprop_anim.style.MIN_DIGIT_HEIGHT`).
+
+        A board too small for its matrices raises :class:`TooSmallError` from :meth:`place`,
+        before anything of it is shown; what it registered is forgotten and it is built
+        again, more compactly. The board's heading is set again with the same text, which
+        changes nothing on screen (see :meth:`set_heading`).
+        """
+        for n, elision in enumerate(ELISIONS):
+            mark = self.numbers.mark()
+            self.elision = elision
+            self.fallback = ELISIONS[n + 1] if n + 1 < len(ELISIONS) else None
+            try:
+                board(*args)
+                return
+            except TooSmallError:
+                self.numbers.rollback(mark)
+            finally:
+                self.elision, self.fallback = ELISIONS[0], None
+
+    @staticmethod
+    def smallest_text(body: Mobject) -> float:
+        """The digit height of the smallest text (number, label, formula) in ``body``."""
+        return min((digit_height(t) for t in texts(body)), default=float("inf"))
 
     @staticmethod
     def shell(group: VGroup, mat: TraceMatrix) -> VGroup:
@@ -161,9 +300,11 @@ class BoardScene(TraceScene):
         in, so a viewer never looks at a bare title; a board that leaves with its title
         fades out while the new title comes in.
         """
+        old = self.heading
+        if isinstance(old, Text) and old.text == text.replace(" ", "") and old in self.mobjects:
+            return old  # the same title (a board built again, see legibly): nothing changes
         new = Text(text, font_size=style.TITLE_SIZE - 8, color=style.TEXT_COLOR)
         new.to_corner(UL, buff=0.3)
-        old = self.heading
         leaving = {id(m) for m in self.leaving}
         if old is not None and old in self.mobjects and id(old) not in leaving:
             cover = self.curtain(old).set_fill(opacity=0.0)
@@ -184,13 +325,17 @@ class BoardScene(TraceScene):
     def place(self, body: Mobject, grow: float = MAX_GROW) -> Mobject:
         """Fit ``body`` into the frame under the heading and centre it there.
 
-        Small bodies grow (up to ``grow`` times) so they use the frame; large ones shrink.
+        Small bodies grow (up to ``grow`` times) so they use the frame; large ones shrink,
+        but inside :meth:`legibly` not so far that a number falls under the floor while a
+        more compact elision is left to try (:class:`TooSmallError`).
         """
         top = 0.0 if self.heading is None else self.heading.height + 0.5
         room_w, room_h = FRAME_W - 2 * MARGIN, FRAME_H - 2 * MARGIN - top
         factor = min(room_w / body.width, room_h / body.height, grow)
         body.scale(factor)
         fit_to_frame(body, margin=MARGIN, max_height=room_h)
+        if self.fallback is not None and self.smallest_text(body) < style.MIN_DIGIT_HEIGHT:
+            raise TooSmallError
         body.move_to(DOWN * top / 2)
         return body
 
@@ -278,6 +423,20 @@ class BoardScene(TraceScene):
 
         return [cover.animate.set_fill(opacity=1.0)], done
 
+    def carry(self, *moves: Animation, run_time: float = 0.8) -> None:
+        """Play ``moves`` (what the next board keeps, moving into its place) while what
+        :meth:`clear` sent away fades out; the next :meth:`reveal` then brings in the rest.
+
+        The kept matrices move over the board that leaves (what they pass over dims, see
+        :meth:`flight_dimming`), never over the board that comes in, which would show
+        dimmed under them as it appears.
+        """
+        fade, done = self.leave()
+        self.changing_heading = True  # this play must not flush again
+        self.play(*fade, *moves, run_time=run_time)
+        self.changing_heading = False
+        done()
+
     def flush(self) -> None:
         """Fade out now what :meth:`clear` sent away (nothing if nothing is leaving)."""
         fade, done = self.leave()
@@ -315,7 +474,59 @@ class BoardScene(TraceScene):
         visit(animations)
         if lift:
             self.bring_to_front(*lift)
+        if self.dim_under_flights:
+            animations = (*animations, *self.flight_dimming(animations))
         super().play(*animations, **kwargs)
+
+    dim_under_flights = False
+    """Whether texts that a flying text passes over dim while it passes (see
+    :meth:`flight_dimming`), so two numbers never print over each other."""
+
+    def flight_dimming(self, animations: Sequence[Any]) -> list[Any]:
+        """For the texts in flight in ``animations`` (a transform that moves a text at least
+        :data:`FLIGHT`), the texts they may pass over, dimmed to :data:`DIMMED` for the middle
+        of the play and back by its end.
+
+        A straight flight stays in the box spanned by its start and its end: the texts in
+        such a box that show a digit dim (brackets and operators stay), except those where a
+        flight starts or lands (the viewer follows
+        them; a start or end of one flight still dims under another), texts that move
+        themselves and the heading.
+        """
+        flights: list[tuple[Box, Box]] = []
+        moving: set[int] = set()
+        for a in _leaves(animations):
+            mob = cast(Mobject, a.mobject)
+            moving |= {id(m) for m in mob.get_family()}
+            if not isinstance(a, Transform) or not any(True for _ in texts(mob)):
+                continue
+            target = a.target_mobject if a.target_mobject is not None else a.create_target()
+            if target is None or not len(target.get_all_points()):
+                continue
+            if float(((mob.get_center() - target.get_center()) ** 2).sum()) >= FLIGHT**2:
+                flights.append((bounding_box(mob), bounding_box(target)))
+        if not flights:
+            return []
+        spans = [
+            ((min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])), a, b)
+            for a, b in flights
+        ]
+        heading = {id(m) for m in self.heading.get_family()} if self.heading is not None else set()
+        rate = partial(there_and_back_with_pause, pause_ratio=0.6)
+        dims: list[Any] = []
+        for top in self.mobjects:
+            if id(top) in self.covers:
+                continue
+            for t in texts(top):
+                if id(t) in moving or id(t) in heading or not _is_number(t):
+                    continue
+                box = bounding_box(t)
+                if any(
+                    boxes_overlap(box, span) and not _meets(box, start) and not _meets(box, end)
+                    for span, start, end in spans
+                ):
+                    dims.append(cast(Any, t).animate(rate_func=rate).set_opacity(DIMMED))
+        return dims
 
     def regroup(self, group: Mobject) -> None:
         """Swap a group's pieces on screen for the group itself, to move it as one."""

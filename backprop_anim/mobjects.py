@@ -44,6 +44,9 @@ class TraceMatrix(Matrix):
         ``(n, m)`` batch quantities, :data:`MAX_BATCH` columns, else :data:`MAX_COLS`.
     style
         The colours (:class:`~backprop_anim.style.Style`) used when ``color`` is not given.
+    h_buff, v_buff
+        The distances between the centres of neighbouring columns and rows; a board that
+        must hold several matrices at a legible size sets them closer.
 
     Examples
     --------
@@ -53,6 +56,9 @@ class TraceMatrix(Matrix):
     >>> W.true_shape, W.get_entry(0, 1).get_tex_string()     # W^(2)[0, 1], 3 decimals
     ((2, 3), '-0.200')
     """
+
+    BATCH_LIKE = ("z", "a", "sigma_prime", "delta", "y", "grad_a")
+    """Quantities with one column per sample: elided to :data:`MAX_BATCH` columns."""
 
     def __init__(
         self,
@@ -65,6 +71,8 @@ class TraceMatrix(Matrix):
         max_rows: int | None = None,
         max_cols: int | None = None,
         font_size: float = MATRIX_ENTRY_SIZE,
+        h_buff: float = 1.3,
+        v_buff: float = 0.6,
         **kwargs: object,
     ) -> None:
         if color is None:
@@ -73,7 +81,7 @@ class TraceMatrix(Matrix):
         if transpose:
             value = value.T
         self.true_shape: tuple[int, int] = (int(value.shape[0]), int(value.shape[1]))
-        batch_like = name.rstrip("0123456789") in ("z", "a", "sigma_prime", "delta", "y", "grad_a")
+        batch_like = name.rstrip("0123456789") in self.BATCH_LIKE
         default_cols = MAX_BATCH if batch_like and not transpose else MAX_COLS
         self.row_indices: list[Index] = visible_indices(value.shape[0], max_rows or MAX_ROWS)
         self.col_indices: list[Index] = visible_indices(value.shape[1], max_cols or default_cols)
@@ -87,8 +95,8 @@ class TraceMatrix(Matrix):
             element_to_mobject=MathTex,
             element_to_mobject_config={"font_size": font_size, "color": color},
             bracket_config={"color": color},
-            h_buff=1.3,
-            v_buff=0.6,
+            h_buff=h_buff,
+            v_buff=v_buff,
             **kwargs,  # type: ignore[arg-type]
         )
         self._entry_at: dict[tuple[int, int], MathTex] = {}
@@ -172,8 +180,8 @@ def color_legend(font_size: float = SMALL_SIZE, style: Style | None = None) -> V
     return items.arrange(RIGHT, buff=0.35)
 
 
-def labelled(matrix: TraceMatrix, tex: str) -> VGroup:
-    """``matrix`` with its symbol over it and its true shape under it."""
+def labelled(matrix: TraceMatrix, tex: str, badge_size: float = SMALL_SIZE) -> VGroup:
+    """``matrix`` with its symbol over it and its true shape (``badge_size``) under it."""
     label = MathTex(tex, font_size=SMALL_SIZE + 6, color=matrix.quantity_color)
     label.next_to(matrix, direction=UP, buff=0.15)
-    return VGroup(label, matrix, matrix.shape_badge())
+    return VGroup(label, matrix, matrix.shape_badge(badge_size))

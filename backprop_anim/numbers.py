@@ -143,6 +143,16 @@ class NumberRegistry:
         self.shown.append(Shown(expression, it, value, fmt(value, d), d, mob, source))
         return len(self.shown) - 1
 
+    def mark(self) -> tuple[int, int]:
+        """Where the registry stands: :meth:`rollback` forgets what was registered since
+        (a board built and then discarded for a more compact one never reaches the screen)."""
+        return len(self.shown), len(self.lines)
+
+    def rollback(self, mark: tuple[int, int]) -> None:
+        """Forget the numbers and product lines registered since ``mark``."""
+        del self.shown[mark[0] :]
+        del self.lines[mark[1] :]
+
     def index_of(self, mob: Mobject) -> int:
         """The index in :attr:`shown` of the registered number ``mob``."""
         for n in range(len(self.shown) - 1, -1, -1):

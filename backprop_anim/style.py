@@ -162,6 +162,9 @@ TITLE_SIZE = 40
 BODY_SIZE = 32
 SMALL_SIZE = 24
 MATRIX_ENTRY_SIZE = 30
+MIN_DIGIT_HEIGHT = 10 * 8.0 / 480
+"""The legibility floor: a digit at least 10 px tall at 480p (the frame is 8 units tall),
+about 22 px at 1080p, in manim units. Boards elide more rather than shrink below it."""
 BUFF = 0.25
 
 # Heatmaps and decision regions (scenes/training.py).

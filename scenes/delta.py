@@ -40,7 +40,7 @@ from manim import (
 )
 
 from backprop_anim import style
-from backprop_anim.board import MARGIN, READ, BoardScene
+from backprop_anim.board import MARGIN, READ, TIGHTEST, BoardScene
 from backprop_anim.diagram import NetworkDiagram
 from backprop_anim.digits import PixelImage, ProbabilityBars
 from backprop_anim.layout import fit_to_frame, keep_in_frame
@@ -87,6 +87,9 @@ SAMPLE = 0
 ROW = 0
 """The row whose product is computed in front of the viewer."""
 
+BADGE_SIZE = style.SMALL_SIZE + 6
+"""The shapes under the matrices: as large as their symbols (see :meth:`BoardScene.matrix`)."""
+
 Labelled = tuple[VGroup, TraceMatrix]
 """A matrix with its symbol above and its shape below (:meth:`BoardScene.matrix`)."""
 
@@ -109,6 +112,7 @@ class BackpropInMatrixForm(BoardScene):
 
     default_preset = "delta-demo"
     hold_for_narration = True
+    dim_under_flights = True
 
     def setup(self) -> None:
         super().setup()
@@ -155,7 +159,7 @@ class BackpropInMatrixForm(BoardScene):
                 Num("m", style.TEXT_COLOR, decimals=0),
                 rf",\quad \text{{iteration }} {self.step.iteration}",
             ],
-            font_size=style.SMALL_SIZE,
+            font_size=style.BODY_SIZE - 4,
         )
         weights = [r.W for r in self.step.layers]
         diagram = NetworkDiagram(self.sizes, weights=weights)
@@ -177,8 +181,14 @@ class BackpropInMatrixForm(BoardScene):
         fit_to_frame(body, margin=0.3)
         body.move_to(ORIGIN)
         self.record("overview", [title, about, facts, diagram, table, legend, note])
-        self.play(FadeIn(title, shift=DOWN * 0.2), FadeIn(about), FadeIn(facts))
-        self.play(self.reveal(diagram, layer_labels), run_time=1.2)
+        # The network comes with the title: the opening frame is never a bare title.
+        self.play(
+            FadeIn(title, shift=DOWN * 0.2),
+            FadeIn(about),
+            FadeIn(facts),
+            self.reveal(diagram, layer_labels),
+            run_time=1.2,
+        )
         self.play(LaggedStart(*(FadeIn(row) for row in table), lag_ratio=0.3))
         self.play(FadeIn(legend), FadeIn(note))
         self.wait(READ * 2)
@@ -234,8 +244,8 @@ class BackpropInMatrixForm(BoardScene):
             "summed, plus the bias. Then the activation function, entry by entry.",
         )
         for l in range(1, self.L + 1):
-            self.forward_layer(l)
-            self.activate_layer(l)
+            self.legibly(self.forward_layer, l)
+            self.legibly(self.activate_layer, l)
 
     def forward_product(self, l: int) -> RowColumnProduct:
         """``z^(l)_{j,s} = Σ_k W_jk a_ks + b_j``, written out (two lines)."""
@@ -249,6 +259,7 @@ class BackpropInMatrixForm(BoardScene):
             add=self.factor("b", l) if self.has_bias else None,
             result=self.factor("z", l),
             values=True,
+            limit=self.elision.max_cols,
         )
         line1, line2 = product.get_terms_line(), product.get_values_line()
         VGroup(line1, line2).arrange(DOWN, aligned_edge=LEFT, buff=0.3)
@@ -268,7 +279,7 @@ class BackpropInMatrixForm(BoardScene):
             b_g, b = self.matrix(f"b{l}", style.BIAS_COLOR, f"b^{{({l})}}")
             row[2:] = [self.op("+"), b_g]
         row += [self.op("="), z_g]
-        equation = VGroup(*row).arrange(RIGHT, buff=0.3)
+        equation = VGroup(*row).arrange(RIGHT, buff=self.elision.buff)
         if self.digits_on and l == 1:
             picture = self.digits_picture(l).next_to(a_g, UP, buff=0.3)
             equation = VGroup(picture, equation)
@@ -278,8 +289,13 @@ class BackpropInMatrixForm(BoardScene):
         self.place(VGroup(equation, VGroup(line1, line2)).arrange(DOWN, buff=0.5))
         self.record(f"forward_{l}", [*row, line1, line2])
 
-        others = [m for m in row if m is not z_g]
-        self.play(self.reveal(VGroup(*others), self.shell(z_g, z)))
+        # a^(l-1) moves over from the activation board while the rest of this one comes in.
+        came = self.carried.pop(f"a{l - 1}", None)
+        others = [m for m in row if m is not z_g and (came is None or m is not a_g)]
+        if came is not None:
+            self.carry(ReplacementTransform(came, a_g))
+        # One curtain each: a curtain over the whole row would also hide the carried a^(l-1).
+        self.play(self.reveal(*others, self.shell(z_g, z)))
         rects, draw = product.highlight(W, a)
         self.play(draw)
         self.play(product.assemble_terms(W, a, b), run_time=2)
@@ -302,7 +318,7 @@ class BackpropInMatrixForm(BoardScene):
         """For layer 1, sample ``SAMPLE``'s input as its 8 × 8 image (the 64 entries of
         its column of ``a^(0)``, which the matrix elides); for the output layer, the
         column's ten class probabilities ``a^(L)`` as bars, the largest one as a number."""
-        size = style.SMALL_SIZE
+        size = style.SMALL_SIZE + 6  # legible at 480p once the board is fitted
         if l == 1:
             image = self.input_image = PixelImage(
                 self.step.input[:, SAMPLE], signed=False, side=1.6
@@ -315,7 +331,9 @@ class BackpropInMatrixForm(BoardScene):
             return VGroup(image, caption).arrange(DOWN, buff=0.15)
         a = self.step.layers[-1].a[:, SAMPLE]
         best = int(np.argmax(a))
-        bars = self.output_bars = ProbabilityBars(list(a), width=3.4, height=1.0)
+        bars = self.output_bars = ProbabilityBars(
+            list(a), width=3.4, height=1.0, label_size=style.SMALL_SIZE + 6
+        )
         number = self.numbers.tex(f"a{self.L}[{best},{SAMPLE}]", font_size=size)
         number.next_to(bars.get_bars()[best], UP, buff=0.08)
         caption = MathTex(
@@ -348,9 +366,10 @@ class BackpropInMatrixForm(BoardScene):
         if came is not None:
             self.regroup(came)  # its shell and numbers came separately: it moves as one
         self.clear(keep=[self.heading, came])
-        carry = [ReplacementTransform(came, z_g)] if came is not None else []
+        if came is not None:
+            self.carry(ReplacementTransform(came, z_g))
         shown = [formula, arrow] if came is not None else [formula, z_g, arrow]
-        self.play(self.reveal(*shown, self.shell(a_g, a)), *carry)
+        self.play(self.reveal(*shown, self.shell(a_g, a)))
         flights = [
             TransformFromCopy(z.get_entry(i, c), a.get_entry(i, c))
             for (i, c) in a._entry_at  # row by row: entry by entry
@@ -359,7 +378,10 @@ class BackpropInMatrixForm(BoardScene):
         if len(row) > 3:
             self.play(FadeIn(row[3]))
         self.wait(READ)
-        self.clear(keep=[self.heading] if self.heading else [], end_of_beat=l == self.L)
+        # a^(l) stays up: the next forward board (or the cost) uses it.
+        self.regroup(a_g)
+        self.carried[f"a{l}"] = a_g
+        self.clear(keep=[self.heading, a_g], end_of_beat=l == self.L)
 
     # -----------------------------------------------------------------------------------
     # Beat 3: the cost
@@ -378,6 +400,9 @@ class BackpropInMatrixForm(BoardScene):
             f"The cost compares the output with the target: the {self.trace.config.loss} loss"
             + (", averaged over the samples." if self.m > 1 else "."),
         )
+        self.legibly(self.cost_board)
+
+    def cost_board(self) -> None:
         self.set_heading("The cost")
         L = self.L
         cx, _ = self.loss_latex()
@@ -397,7 +422,10 @@ class BackpropInMatrixForm(BoardScene):
         body = VGroup(formula, mats, result).arrange(DOWN, buff=0.6)
         self.place(body)
         self.record("cost", [formula, a_g, y_g, result])
-        self.play(self.reveal(formula, mats))
+        came = self.carried.pop(f"a{L}", None)
+        if came is not None:
+            self.carry(ReplacementTransform(came, a_g))
+        self.play(self.reveal(formula, y_g if came is not None else mats))
         self.play(
             TransformFromCopy(VGroup(a_g[1], y_g[1]), result.nums[0]),
             FadeIn(VGroup(*result.decor)),
@@ -430,11 +458,11 @@ class BackpropInMatrixForm(BoardScene):
         self.beat("output_error", narration)
         self.set_heading(f"Output error (BP1), layer L = {self.L}")
         if self.softmax_ce:
-            self.output_error_softmax_ce()
+            self.legibly(self.output_error_softmax_ce)
         elif self.softmax_output:
-            self.output_error_softmax()
+            self.legibly(self.output_error_softmax)
         else:
-            self.output_error_hadamard()
+            self.legibly(self.output_error_hadamard)
         # δ^(L) stays up: BP2 carries it back (it moves into place there).
         self.clear(keep=[self.heading, *self.carried.values()], end_of_beat=True)
 
@@ -453,7 +481,9 @@ class BackpropInMatrixForm(BoardScene):
             for f, t in zip(factors, tex, strict=True)
         ]
         (l_g, l_m), (r_g, r_m), (d_g, d_m) = mats
-        row = VGroup(l_g, self.op(op), r_g, self.op("="), d_g).arrange(RIGHT, buff=0.35)
+        row = VGroup(l_g, self.op(op), r_g, self.op("="), d_g).arrange(
+            RIGHT, buff=self.elision.buff + 0.05
+        )
         cells = hadamard_order(d_m.row_indices, SAMPLE)
         kind: Literal["hadamard", "difference"] = "difference" if op == "-" else "hadamard"
         lines = [entrywise_line(self.numbers, *factors[:2], c, factors[2], op=kind) for c in cells]
@@ -570,12 +600,12 @@ class BackpropInMatrixForm(BoardScene):
             self.clear(keep=[self.heading], end_of_beat=True)
             return
         for l in range(self.L - 1, 0, -1):
-            self.backpropagate_layer(l)
+            self.legibly(self.backpropagate_layer, l)
             self.deltas_to_diagram(l)
 
     def bp2_row(self, l: int) -> int:
         """The row whose error is computed: the largest shown entry of ``δ^(l)``, sample 0."""
-        shown_rows = visible_indices(self.sizes[l], style.MAX_ROWS)
+        shown_rows = visible_indices(self.sizes[l], TIGHTEST.max_rows)
         k, _ = largest_entry(self.step.layers[l - 1].delta[:, [SAMPLE]], shown_rows, [0])
         return k
 
@@ -588,6 +618,7 @@ class BackpropInMatrixForm(BoardScene):
             self.factor("delta", l + 1),
             (k, SAMPLE),
             label=rf"\big({equations.back_propagated(l)}\big)_{{{k}{sample}}} =",
+            limit=self.elision.max_cols,
         )
         line2 = entrywise_line(
             self.numbers,
@@ -628,13 +659,15 @@ class BackpropInMatrixForm(BoardScene):
         )
         d_g, d = self.matrix(f"delta{l}", style.DELTA_COLOR, self.sym(r"\delta", l))
         row = VGroup(WT_g, dn_g, self.op(r"\odot"), sp_g, self.op("="), d_g)
-        row.arrange(RIGHT, buff=0.3)
+        row.arrange(RIGHT, buff=self.elision.buff)
+        if self.elision.wrap:  # too wide for one row: (Wᵀ δ) over (⊙ σ' = δ)
+            VGroup(VGroup(*row[:2]), VGroup(*row[2:])).arrange(DOWN, buff=0.2)
         f = ACTIVATIONS[self.activation(l)]
         formula = self.tex(equations.bp2(l) + rf",\qquad \sigma'(z) = {f.prime_latex}")
         back, line2 = self.bp2_lines(l, k)
         line1 = back.get_terms_line()
         body = VGroup(formula, row, VGroup(line1, line2).arrange(DOWN, buff=0.3))
-        self.place(body.arrange(DOWN, buff=0.45))
+        self.place(body.arrange(DOWN, buff=0.3 if self.elision.wrap else 0.45))
         keep_in_frame(W_g.move_to(WT_g), MARGIN)
         gap = formula.get_bottom()[1] - W_g.get_top()[1] - 0.1
         if gap < 0:  # W taller than its transpose (10 × 16 beside 16 × 10): not over the formula
@@ -687,18 +720,20 @@ class BackpropInMatrixForm(BoardScene):
         self.clear(keep=[self.heading, *d_g.get_family()])
         self.regroup(d_g)
         self.play(Transform(d_g, target), self.reveal(diagram, labels), run_time=1.2)
-        copies: list[Mobject] = []
         flights: list[Any] = []
         for (i, c), entry in d._entry_at.items():
             if c != SAMPLE or not diagram.has_neuron(l, i):
                 continue
-            copy = entry.copy()
-            copies.append(copy)
-            flights.append(copy.animate.move_to(diagram.get_neuron(l, i)).scale(0.3))
+            neuron = diagram.get_neuron(l, i).get_center()
+            flights.append(FadeOut(entry.copy(), target_position=neuron, scale=0.3))
         self.play(LaggedStart(*flights, lag_ratio=0.2), run_time=2)
-        self.play(FadeOut(*copies), *self.fill_animations(diagram, l))
+        self.play(*self.fill_animations(diagram, l))
         self.wait(READ)
-        self.clear(keep=[self.heading], end_of_beat=l == 1)
+        kept: list[Mobject] = []
+        if l == 1:  # δ^(1) and the diagram move into the gradients of layer 1
+            self.carried["delta1"], self.carried["diagram"] = d_g, diagram
+            kept = [d_g, diagram]
+        self.clear(keep=[self.heading, *kept], end_of_beat=l == 1)
 
     def delta_opacity(self, l: int, j: int) -> float:
         scale = max(abs(float(v)) for r in self.step.layers for v in r.delta[:, SAMPLE]) or 1.0
@@ -736,13 +771,15 @@ class BackpropInMatrixForm(BoardScene):
             "gradients",
             "Gradients, BP3 and BP4: the gradient of the biases is delta; " + how + ".",
         )
-        for l in range(self.L, 0, -1):
-            self.gradients_layer(l)
+        # From layer 1 up: δ^(1), the last error found, is still on the board, and the
+        # update (from layer L down) then starts with the gradients just found.
+        for l in range(1, self.L + 1):
+            self.legibly(self.gradients_layer, l)
 
     def grad_entry(self, l: int) -> tuple[int, int]:
         """The entry of ``∂C/∂W^(l)`` computed on screen: the largest shown one."""
-        rows = visible_indices(self.sizes[l], style.MAX_ROWS)
-        cols = visible_indices(self.sizes[l - 1], style.MAX_COLS)
+        rows = visible_indices(self.sizes[l], TIGHTEST.max_rows)
+        cols = visible_indices(self.sizes[l - 1], TIGHTEST.max_cols)
         return largest_entry(self.step.layers[l - 1].dW, rows, cols)
 
     def gradient_labels(
@@ -750,11 +787,12 @@ class BackpropInMatrixForm(BoardScene):
     ) -> VGroup:
         """The symbols and shapes of ``δ`` (left), ``aᵀ`` (left, or above) and ``∂C/∂W``."""
         d_label = VGroup(
-            self.tex(self.sym(r"\delta", l), style.DELTA_COLOR), delta.shape_badge()
+            self.tex(self.sym(r"\delta", l), style.DELTA_COLOR), delta.shape_badge(BADGE_SIZE)
         ).arrange(DOWN, buff=0.1)
         d_label.next_to(delta, LEFT, buff=0.2)
         a_label = VGroup(
-            self.tex(self.sym("a", l - 1, t=True), self.act_color(l - 1)), aT.shape_badge()
+            self.tex(self.sym("a", l - 1, t=True), self.act_color(l - 1)),
+            aT.shape_badge(BADGE_SIZE),
         ).arrange(DOWN, buff=0.1)
         a_label.next_to(aT, LEFT, buff=0.2)
         if (
@@ -763,22 +801,18 @@ class BackpropInMatrixForm(BoardScene):
         ):
             a_label.next_to(aT, UP, buff=0.15)
         w_label = VGroup(
-            self.tex(equations.partial("W", l), style.GRADIENT_COLOR), dW.shape_badge()
+            self.tex(equations.partial("W", l), style.GRADIENT_COLOR), dW.shape_badge(BADGE_SIZE)
         ).arrange(RIGHT, buff=0.2)
         w_label.next_to(dW, DOWN, buff=0.2)
         return VGroup(d_label, a_label, w_label)
 
     def gradient_grid(self, l: int) -> GradientGrid:
         """``δ`` left of ``∂C/∂W`` row for row, ``aᵀ`` above it column for column."""
-        delta = TraceMatrix(self.numbers, f"delta{l}", style.DELTA_COLOR)
-        aT = TraceMatrix(
-            self.numbers,
-            f"a{l - 1}",
-            self.act_color(l - 1),
-            transpose=True,
-            max_rows=style.MAX_BATCH,
+        delta = self.trace_matrix(f"delta{l}", style.DELTA_COLOR)
+        aT = self.trace_matrix(
+            f"a{l - 1}", self.act_color(l - 1), transpose=True, max_rows=self.elision.max_batch
         )
-        dW = TraceMatrix(self.numbers, f"dW{l}", style.GRADIENT_COLOR)
+        dW = self.trace_matrix(f"dW{l}", style.GRADIENT_COLOR)
         delta.next_to(dW, LEFT, buff=0.5)
         delta.shift(UP * (dW.get_rows()[0].get_y() - delta.get_rows()[0].get_y()))
         aT.next_to(dW, UP, buff=0.35)
@@ -789,8 +823,13 @@ class BackpropInMatrixForm(BoardScene):
             db = self.matrix(f"db{l}", style.GRADIENT_COLOR, equations.partial("b", l))
             db[0].next_to(dW, RIGHT, buff=0.8)
         diagram = NetworkDiagram(self.sizes, weights=[r.W for r in self.step.layers])
-        # The grid is what the viewer reads; the diagram only locates the edge.
+        # The grid is what the viewer reads; the diagram only locates the edge (the badges
+        # give the sizes, and its ⋮ keep their size).
+        diagram.remove(diagram.size_labels)
         diagram.scale(0.65)
+        for column in diagram.layers:
+            for dots in [m for m in column if isinstance(m, MathTex)]:
+                dots.scale(1 / 0.65)
         return GradientGrid(delta, aT, dW, labels, db, diagram)
 
     def gradient_line(self, l: int, j: int, k: int) -> TokenLine:
@@ -802,6 +841,7 @@ class BackpropInMatrixForm(BoardScene):
             (j, k),
             self.factor("dW", l),
             divisor=self.m,
+            limit=self.elision.max_batch,
             label=[rf"\frac{{\partial C}}{{\partial w^{{({l})}}_{{{j}{k}}}}} ="],
         )
 
@@ -825,19 +865,49 @@ class BackpropInMatrixForm(BoardScene):
             + ([g.db[0]] if g.db is not None else [])
             + [g.diagram, line],
         )
-        self.play(
-            self.reveal(
-                formula,
-                VGroup(d_label, g.delta, a_label, g.aT, w_label),
-                g.dW.get_shell(),
-                g.diagram,
-                *([self.shell(*g.db)] if g.db is not None else []),
-            )
-        )
+        self.play(*self.gradient_arrival(g, formula, l))
         self.gradient_entry(g, line, l, j, k)
         self.gradient_rest(g, j, k)
         self.wait(READ)
-        self.clear(keep=[self.heading], end_of_beat=l == 1)
+        self.clear(keep=[self.heading, *self.gradients_kept(g, l)], end_of_beat=l == self.L)
+
+    def gradient_arrival(self, g: GradientGrid, formula: MathTex, l: int) -> list[Animation]:
+        """The board comes in; ``δ^(l)`` and the diagram, if the board before showed them,
+        move into place instead (``δ^(1)`` from BP2, the diagram from layer to layer)."""
+        d_label, a_label, w_label = g.labels
+        came_delta = self.carried.pop(f"delta{l}", None)
+        came_diagram = self.carried.pop("diagram", None)
+        shown: list[Mobject] = [formula, a_label, g.aT, w_label, g.dW.get_shell()]
+        carry: list[Animation] = []
+        if came_delta is not None:
+            self.regroup(came_delta)
+            target = VGroup(*cast(list[VMobject], [d_label[0], g.delta, d_label[1]]))
+            carry.append(ReplacementTransform(came_delta, target))
+        else:
+            shown += [d_label, g.delta]
+        if came_diagram is not None:
+            carry.append(ReplacementTransform(came_diagram, g.diagram))
+        else:
+            shown.append(g.diagram)
+        if g.db is not None:
+            shown.append(self.shell(*g.db))
+        return [self.reveal(*shown), *carry]
+
+    def gradients_kept(self, g: GradientGrid, l: int) -> list[Mobject]:
+        """What stays for the next board: the diagram for the next layer's gradients; after
+        the last layer, ``∂C/∂W^(L)`` and ``∂C/∂b^(L)`` for the update, which starts there."""
+        if l < self.L:
+            self.carried["diagram"] = g.diagram
+            return [g.diagram]
+        _, _, w_label = g.labels
+        dW = VGroup(*cast(list[VMobject], [w_label[0], g.dW, w_label[1]]))
+        self.regroup(dW)
+        self.carried[f"dW{l}"] = dW
+        if g.db is None:
+            return [dW]
+        self.regroup(g.db[0])
+        self.carried[f"db{l}"] = g.db[0]
+        return [dW, g.db[0]]
 
     def gradient_entry(self, g: GradientGrid, line: TokenLine, l: int, j: int, k: int) -> None:
         """Entry ``(j, k)``: row ``j`` of ``δ`` times column ``k`` of ``aᵀ``, and its edge."""
@@ -899,7 +969,7 @@ class BackpropInMatrixForm(BoardScene):
             "gradient, and the same for the biases. Then the cost after the step.",
         )
         for l in range(self.L, 0, -1):
-            self.update_layer(l)
+            self.legibly(self.update_layer, l)
         self.cost_before_after()
 
     def update_rows(self, l: int) -> tuple[list[VGroup], list[Labelled]]:
@@ -913,7 +983,8 @@ class BackpropInMatrixForm(BoardScene):
             eta = TokenLine(self.numbers, ["-", self.eta_tex(), r"\cdot"])
             g_g, _ = self.matrix(f"d{q}{l}", style.GRADIENT_COLOR, equations.partial(q, l))
             new_g, new = self.matrix(f"{q}_next{l}", color, rf"{q}^{{({l})}}_{{\text{{new}}}}")
-            rows.append(VGroup(old_g, eta, g_g, self.op("="), new_g).arrange(RIGHT, buff=0.3))
+            row = VGroup(old_g, eta, g_g, self.op("="), new_g)
+            rows.append(row.arrange(RIGHT, buff=self.elision.buff))
             created.append((new_g, new))
         return rows, created
 
@@ -925,7 +996,7 @@ class BackpropInMatrixForm(BoardScene):
             + (r",\qquad " + equations.update("b", l) if self.has_bias else "")
         )
         rows, created = self.update_rows(l)
-        mats = VGroup(*rows).arrange(DOWN, buff=0.4, aligned_edge=LEFT)
+        mats = VGroup(*rows).arrange(DOWN, buff=0.3, aligned_edge=LEFT)
         line = update_line(
             self.numbers,
             self.factor("W", l),
@@ -935,12 +1006,22 @@ class BackpropInMatrixForm(BoardScene):
             label=[rf"w^{{({l})}}_{{{j}{k}}}:"],
             eta_decimals=self.eta_decimals,
         )
-        self.place(VGroup(formula, mats, line).arrange(DOWN, buff=0.45))
+        if self.elision == TIGHTEST:  # the rule beside its one entry: the matrices get the height
+            self.place(VGroup(mats, VGroup(formula, line).arrange(RIGHT, buff=1.0)).arrange(DOWN))
+        else:
+            self.place(VGroup(formula, mats, line).arrange(DOWN, buff=0.45))
         self.record(f"update_{l}", [formula, *(p for r in rows for p in r), line])
         shells = [self.shell(g, m) for g, m in created]
-        new_groups = [g for g, _ in created]
+        new_groups: list[VMobject] = [g for g, _ in created]
+        # The gradients the board before found move into place (∂C/∂W^(L), ∂C/∂b^(L)).
+        carry: list[Animation] = []
+        for q, r in zip(("W", "b"), rows, strict=False):
+            came = self.carried.pop(f"d{q}{l}", None)
+            if came is not None:
+                carry.append(ReplacementTransform(came, r[2]))
+                new_groups.append(r[2])
         others = [p for r in rows for p in r if p not in new_groups]
-        self.play(self.reveal(formula, VGroup(*others), *shells))
+        self.play(self.reveal(formula, *others, *shells), *carry)
         W_old = cast(TraceMatrix, rows[0][0][1])
         dW_m = cast(TraceMatrix, rows[0][2][1])
         rects, draw = highlight([W_old.get_entry(j, k), dW_m.get_entry(j, k)])
@@ -985,10 +1066,8 @@ class BackpropInMatrixForm(BoardScene):
     # -----------------------------------------------------------------------------------
 
     def summary_matrices(self, items: list[tuple[str, ManimColor, str]]) -> VGroup:
-        groups = [
-            self.matrix(name, color, tex, font_size=style.SMALL_SIZE)[0]
-            for name, color, tex in items
-        ]
+        # Symbol and numbers: the shapes were on every board before.
+        groups = [VGroup(*self.matrix(name, color, tex)[0][:2]) for name, color, tex in items]
         return VGroup(*groups).arrange(RIGHT, buff=0.4)
 
     def summary_cells(self) -> list[tuple[str, VMobject]]:
@@ -1030,14 +1109,17 @@ class BackpropInMatrixForm(BoardScene):
             "The four equations of backpropagation in matrix form, each beside the matrices "
             "it produced in this run.",
         )
+        self.legibly(self.summary_board)
+
+    def summary_board(self) -> None:
         self.set_heading("The four equations, and what they produced")
         boxes = VGroup(
             *(
-                VGroup(self.tex(eq, size=style.SMALL_SIZE + 4), m).arrange(DOWN, buff=0.3)
+                VGroup(self.tex(eq, size=style.SMALL_SIZE + 4), m).arrange(DOWN, buff=0.2)
                 for eq, m in self.summary_cells()
             )
         )
-        boxes.arrange_in_grid(rows=2, cols=2, buff=(0.9, 0.6))
+        boxes.arrange_in_grid(rows=2, cols=2, buff=(0.9, 0.35))
         self.place(boxes)
         self.record("summary", list(boxes))
         self.play(self.reveal(*boxes))
