@@ -30,9 +30,15 @@ class Board(Scene):
         self.play(FadeIn(left, middle, right))
         self.next_section("flight")
         target = MathTex("0.25", font_size=36).shift(
-            2 * RIGHT + (0 if self.fault == "cross" else 1.5) * UP
+            2 * RIGHT + (1.5 if self.fault == "" else 0) * UP
         )
-        self.play(TransformFromCopy(left, target))
+        dim = {"dimmed": 0.25, "dimmed-too-little": 0.5}.get(self.fault)
+        if dim is None:
+            self.play(TransformFromCopy(left, target))
+        else:
+            # Dimmed by the time the copy reaches it (a fifth of the way).
+            fast = middle.animate(rate_func=lambda t: min(1.0, 5 * t)).set_opacity(dim)
+            self.play(TransformFromCopy(left, target), fast)
 
 
 def run(fault: str, tmp_path: Path) -> Scene:
@@ -44,14 +50,21 @@ def run(fault: str, tmp_path: Path) -> Scene:
     return scene
 
 
-def test_a_clean_board_passes(tmp_path: Path) -> None:
-    seen = assert_viewable(run("", tmp_path))
+@pytest.mark.parametrize("fault", ["", "dimmed"])
+def test_a_clean_board_passes(fault: str, tmp_path: Path) -> None:
+    """A flight above the numbers, or across one dimmed while it passes, is clean."""
+    seen = assert_viewable(run(fault, tmp_path))
     assert seen.flights == 1 and seen.texts >= 4
 
 
 @pytest.mark.parametrize(
     ("fault", "finds"),
-    [("small", "px"), ("cross", "crosses '0.75'"), ("late", "first new number at 2.00 s")],
+    [
+        ("small", "px"),
+        ("cross", "crosses '0.75'"),
+        ("dimmed-too-little", "crosses '0.75'"),
+        ("late", "first new number at 2.00 s"),
+    ],
 )
 def test_each_fault_is_found(fault: str, finds: str, tmp_path: Path) -> None:
     with pytest.raises(AssertionError, match=finds):

@@ -10,9 +10,11 @@ animations skipped it looks at every ``play``:
   a legible base and are not measured apart.
 - **clean flights**: a text that moves across the board (a ``Transform`` of any kind
   whose start and end are apart) does not overlap another visible text at a quarter,
-  half and three quarters of its way. Texts where the flight starts or lands, texts that
-  move themselves, dimmed texts (opacity at most :data:`DIM`) and texts under an opaque
-  cover drawn after them do not count.
+  half and three quarters of its way. Texts where a flight of the play starts or lands
+  (the eye follows the flights from there and to there), texts that
+  move themselves, texts dimmed at that moment (opacity at most :data:`DIM`, also by an
+  animation of the same play), texts under an opaque cover drawn after them and texts
+  the same play brings in (not visible as it starts) do not count.
 - **first number**: in every beat that brings in a number of the trace, the first one
   starts to appear within :data:`FIRST_NUMBER_S` seconds of the beat's start.
 
@@ -252,19 +254,32 @@ class Watch:
         if not flights:
             return
         self.seen.flights += len(flights)
-        moving = {id(m) for a in leaves(animations) for m in a.mobject.get_family()}
+        # Texts the play animates in place (a dimming, a colour) are seen as they are at
+        # each sample; only those that move are out of the comparison.
+        animated = {id(t): t for a in leaves(animations) for t in texts(a.mobject)}
+        centers = {k: t.get_center().copy() for k, t in animated.items()}
+        # What the play brings in (the line its flights build, a board under a lifting
+        # curtain) is where the eye goes with the flights, like where they land.
+        shown = {id(t) for t, _ in self._visible_texts(set())}
+        ends = [b for _, came, lands in flights for b in (came, lands)]
         for alpha in SAMPLES:
             for a in animations:
                 a.interpolate(alpha)
-            others = [(o, b) for o, b in self._visible_texts(moving) if is_number(o)]
-            for flight, came, lands in flights:
+            moving = {
+                k
+                for k, t in animated.items()
+                if float(abs(t.get_center() - centers[k]).max()) > SLACK
+            }
+            others = [
+                (o, b) for o, b in self._visible_texts(moving) if id(o) in shown and is_number(o)
+            ]
+            others = [(o, b) for o, b in others if not any(overlap(b, e) for e in ends)]
+            for flight in (f for f, _, _ in flights):
                 for t in texts(flight.mobject):
                     if not is_number(t):
                         continue
                     tb = box(t)
                     for other, ob in others:
-                        if overlap(ob, came) or overlap(ob, lands):
-                            continue
                         if overlap(tb, ob):
                             self.seen.crossings.append(
                                 f"[{self._beat}] {label(t)!r} at {alpha:.2f} of its flight "
