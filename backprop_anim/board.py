@@ -322,6 +322,18 @@ class BoardScene(TraceScene):
         self.heading = new
         return new
 
+    def fits(self, body: Mobject, grow: float = MAX_GROW) -> bool:
+        """Whether :meth:`place` would keep every text of ``body`` at
+        :data:`~backprop_anim.style.MIN_DIGIT_HEIGHT` or more (``body`` is not moved).
+
+        A board that has a part it can do without (a picture beside its matrices) asks
+        this at the tightest elision, where :meth:`place` has nothing left to try.
+        """
+        top = 0.0 if self.heading is None else self.heading.height + 0.5
+        room_w, room_h = FRAME_W - 2 * MARGIN, FRAME_H - 2 * MARGIN - top
+        factor = min(room_w / body.width, room_h / body.height, grow)
+        return self.smallest_text(body) * factor >= style.MIN_DIGIT_HEIGHT
+
     def place(self, body: Mobject, grow: float = MAX_GROW) -> Mobject:
         """Fit ``body`` into the frame under the heading and centre it there.
 

@@ -104,7 +104,9 @@ class GradientGrid:
     labels: VGroup
     """The labels of ``δ``, ``aᵀ`` and ``∂C/∂W``."""
     db: Labelled | None
-    diagram: NetworkDiagram
+    diagram: NetworkDiagram | None
+    """The network with the edge of the entry worked; ``None`` on a board too wide for it
+    (see :meth:`BackpropInMatrixForm.gradients_layer`)."""
 
 
 class BackpropInMatrixForm(BoardScene):
@@ -856,14 +858,22 @@ class BackpropInMatrixForm(BoardScene):
         d_label, a_label, w_label = g.labels
         grid = VGroup(d_label, g.delta, a_label, g.aT, g.dW, w_label)
         left = VGroup(grid, *([g.db[0]] if g.db is not None else []))
-        top = VGroup(left, g.diagram).arrange(RIGHT, buff=0.8)
         line = self.gradient_line(l, j, k)
-        self.place(VGroup(formula, top, line).arrange(DOWN, buff=0.45))
+        beside = VGroup(left, *([g.diagram] if g.diagram is not None else []))
+        body = VGroup(formula, beside.arrange(RIGHT, buff=0.8), line)
+        body.arrange(DOWN, buff=0.45)
+        if self.fallback is None and not self.fits(body):
+            # Even the tightest elision leaves the numbers under the floor beside the
+            # diagram: the grid is what the viewer reads, so the diagram steps aside.
+            g.diagram = None
+            body = VGroup(formula, left, line).arrange(DOWN, buff=0.45)
+        self.place(body)
         self.record(
             f"gradients_{l}",
             [formula, d_label, g.delta, a_label, g.aT, g.dW, w_label]
             + ([g.db[0]] if g.db is not None else [])
-            + [g.diagram, line],
+            + ([g.diagram] if g.diagram is not None else [])
+            + [line],
         )
         self.play(*self.gradient_arrival(g, formula, l))
         self.gradient_entry(g, line, l, j, k)
@@ -885,9 +895,11 @@ class BackpropInMatrixForm(BoardScene):
             carry.append(ReplacementTransform(came_delta, target))
         else:
             shown += [d_label, g.delta]
-        if came_diagram is not None:
+        if came_diagram is not None and g.diagram is not None:
             carry.append(ReplacementTransform(came_diagram, g.diagram))
-        else:
+        elif came_diagram is not None:
+            carry.append(FadeOut(came_diagram))
+        elif g.diagram is not None:
             shown.append(g.diagram)
         if g.db is not None:
             shown.append(self.shell(*g.db))
@@ -897,6 +909,8 @@ class BackpropInMatrixForm(BoardScene):
         """What stays for the next board: the diagram for the next layer's gradients; after
         the last layer, ``∂C/∂W^(L)`` and ``∂C/∂b^(L)`` for the update, which starts there."""
         if l < self.L:
+            if g.diagram is None:
+                return []
             self.carried["diagram"] = g.diagram
             return [g.diagram]
         _, _, w_label = g.labels
@@ -927,9 +941,12 @@ class BackpropInMatrixForm(BoardScene):
             ]
         self.play(assemble(line, [*sources, None]), run_time=2)
         target = g.dW.get_entry(j, k)
-        edge = g.diagram.get_edge(l, j, k).copy().set_stroke(style.HIGHLIGHT_COLOR, width=7)
         _, draw_cell = highlight([target])
         self.play(TransformFromCopy(line.nums[-1], target), FadeOut(rects))
+        if g.diagram is None:
+            self.play(draw_cell)
+            return
+        edge = g.diagram.get_edge(l, j, k).copy().set_stroke(style.HIGHLIGHT_COLOR, width=7)
         self.play(
             draw_cell,
             FadeIn(edge),
