@@ -64,3 +64,17 @@ def largest_entry(values: Any, rows: Sequence[Index], cols: Sequence[Index]) -> 
     if best is None:
         raise ValueError("no shown entry to choose from")
     return best
+
+
+KEPT_LIMIT = 4
+"""The smallest limit of :func:`visible_indices` a board of the video uses: indices shown
+at this limit are on screen at every elision of a board."""
+
+
+def computed_entry(values: Any, n_rows: int, n_cols: int) -> tuple[int, int]:
+    """The entry of an ``n_rows × n_cols`` matrix that a scene works out in front of the
+    viewer, and a handout writes out: the largest among the indices every elision of the
+    video shows (so the video and the handout compute the same one)."""
+    return largest_entry(
+        values, visible_indices(n_rows, KEPT_LIMIT), visible_indices(n_cols, KEPT_LIMIT)
+    )

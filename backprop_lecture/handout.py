@@ -38,7 +38,7 @@ from backprop_core.files import write_text_atomically
 from backprop_core.losses import LOSSES, SOFTMAX_CROSS_ENTROPY_LATEX
 from backprop_core.trace import Step, Trace
 from backprop_explain import equations
-from backprop_explain.elide import Index, largest_entry, visible_indices
+from backprop_explain.elide import Index, computed_entry, visible_indices
 from backprop_explain.explain import evaluate
 from backprop_explain.format import fmt, tex_literal
 
@@ -354,7 +354,7 @@ class _Builder:
         ``(1/m)(Σ_s δ_{j,s} · a_{k,s})`` with the samples elided like a batch's columns."""
         n = self.trace.config.sizes
         layer = self.step.layers[l - 1]
-        j, k = largest_entry(layer.dW, _visible(n[l], MAX_ROWS), _visible(n[l - 1], MAX_COLS))
+        j, k = computed_entry(layer.dW, n[l], n[l - 1])
         delta, a = f"\\delta^{{({l})}}", f"a^{{({l - 1})}}"
         parts: list[str | tuple[Cell, bool]] = [
             f"\\frac{{\\partial C}}{{\\partial w^{{({l})}}_{{{j},{k}}}}} ="

@@ -68,7 +68,7 @@ from backprop_core.losses import (
     SOFTMAX_CROSS_ENTROPY_LATEX,
 )
 from backprop_explain import equations
-from backprop_explain.elide import largest_entry, visible_indices
+from backprop_explain.elide import computed_entry, largest_entry, visible_indices
 
 BEATS = (
     "network_and_notation",
@@ -779,10 +779,8 @@ class BackpropInMatrixForm(BoardScene):
             self.legibly(self.gradients_layer, l)
 
     def grad_entry(self, l: int) -> tuple[int, int]:
-        """The entry of ``∂C/∂W^(l)`` computed on screen: the largest shown one."""
-        rows = visible_indices(self.sizes[l], TIGHTEST.max_rows)
-        cols = visible_indices(self.sizes[l - 1], TIGHTEST.max_cols)
-        return largest_entry(self.step.layers[l - 1].dW, rows, cols)
+        """The entry of ``∂C/∂W^(l)`` computed on screen (and in the handout)."""
+        return computed_entry(self.step.layers[l - 1].dW, self.sizes[l], self.sizes[l - 1])
 
     def gradient_labels(
         self, l: int, delta: TraceMatrix, aT: TraceMatrix, dW: TraceMatrix

@@ -421,3 +421,13 @@ def test_hostile_trace_makes_an_inert_handout_that_compiles(tmp_path: Path) -> N
     assert not (tmp_path / "pwned.tex").exists() and not (tmp_path / "pwned").exists()
     log = (tmp_path / "h.log").read_text("latin-1")
     assert "(/etc/hostname" not in log  # TeX logs every file it reads as "(PATH"
+
+
+def test_every_elision_of_the_video_shows_the_computed_entry() -> None:
+    """The entry the video and the handout compute is among the indices every board's
+    elision shows (``KEPT_LIMIT`` is the smallest limit of any)."""
+    pytest.importorskip("manim")
+    from backprop_anim.board import ELISIONS
+    from backprop_explain.elide import KEPT_LIMIT
+
+    assert min(min(e.max_rows, e.max_cols) for e in ELISIONS) == KEPT_LIMIT

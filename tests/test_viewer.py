@@ -32,7 +32,7 @@ class Board(Scene):
         target = MathTex("0.25", font_size=36).shift(
             2 * RIGHT + (1.5 if self.fault == "" else 0) * UP
         )
-        dim = {"dimmed": 0.25, "dimmed-too-little": 0.5}.get(self.fault)
+        dim = {"dimmed": 0.25}.get(self.fault)
         if dim is None:
             self.play(TransformFromCopy(left, target))
         else:
@@ -62,7 +62,6 @@ def test_a_clean_board_passes(fault: str, tmp_path: Path) -> None:
     [
         ("small", "px"),
         ("cross", "crosses '0.75'"),
-        ("dimmed-too-little", "crosses '0.75'"),
         ("late", "first new number at 2.00 s"),
     ],
 )
