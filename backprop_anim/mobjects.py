@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from manim import DOWN, LEFT, RIGHT, UP, ManimColor, MathTex, Matrix, Square, VGroup
+from typing import Self
+
+from manim import DOWN, LEFT, RIGHT, UP, ManimColor, MathTex, Matrix, Square, VGroup, VMobject
 
 from backprop_anim.numbers import NumberRegistry, entry_source
 from backprop_anim.style import (
@@ -16,6 +18,10 @@ from backprop_anim.style import (
     Style,
 )
 from backprop_explain.elide import Index, visible_indices
+
+COLUMN_GAP = 0.2
+"""The least space between two columns' entries at :data:`MATRIX_ENTRY_SIZE` (about one
+and a half digits), in scene units; it scales with the entries' font size."""
 
 
 def shape_tex(rows: int, cols: int) -> str:
@@ -45,8 +51,10 @@ class TraceMatrix(Matrix):
     style
         The colours (:class:`~backprop_anim.style.Style`) used when ``color`` is not given.
     h_buff, v_buff
-        The distances between the centres of neighbouring columns and rows; a board that
-        must hold several matrices at a legible size sets them closer.
+        The distances between neighbouring columns (right edge to right edge, as manim
+        aligns entries) and rows; a board that must hold several matrices at a legible
+        size sets them closer. Columns never come closer than :data:`COLUMN_GAP` between
+        the widest entry and its neighbour.
 
     Examples
     --------
@@ -89,6 +97,7 @@ class TraceMatrix(Matrix):
         self.quantity_color: ManimColor = color
         """The quantity's colour (entries, brackets, symbol); ``self.color`` is manim's."""
         self.transposed = transpose
+        self._gap = COLUMN_GAP * font_size / MATRIX_ENTRY_SIZE
         cells = [[self._cell(i, j, numbers) for j in self.col_indices] for i in self.row_indices]
         super().__init__(
             cells,
@@ -113,6 +122,14 @@ class TraceMatrix(Matrix):
                     mob,
                     source=entry_source(name, ti, tj),
                 )
+
+    def _organize_mob_matrix(self, matrix: list[list[VMobject]]) -> Self:
+        # Entries are right-aligned h_buff apart, so the gap before a column is h_buff less
+        # that column's width: at a compact spacing "0.063 -0.066" closes up into
+        # "0.063-0.066", which reads as a subtraction.
+        widest = max((m.width for row in matrix for m in row), default=0.0)
+        self.h_buff = max(self.h_buff, widest + self._gap)
+        return super()._organize_mob_matrix(matrix)
 
     def _cell(self, i: Index, j: Index, numbers: NumberRegistry) -> str:
         if i is None and j is None:

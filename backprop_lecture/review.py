@@ -14,7 +14,12 @@ without one, a subtitle cue of its ``.srt``; without either the whole video is o
 Two kinds of stretch are reported:
 
 - **dead air**: longer than :data:`DEAD_AIR_SECONDS` where the ink is under
-  :data:`DEAD_AIR_INK` of the fullest frame of the same beat, or only the heading shows;
+  :data:`DEAD_AIR_INK` of the fullest frame of the same beat, or only the heading shows.
+  The fullest frame is looked for after the beat's first :data:`HANDOVER_SECONDS`: the
+  scenes change the heading over the previous beat's board and fade that board as the
+  beat's own comes in, so those frames show the previous beat's picture (a dense network
+  diagram would otherwise set the measure for a beat of equations). Every frame of the
+  beat, the first ones too, is measured against it;
 - **narrow**: longer than :data:`NARROW_SECONDS` where the spread is under
   :data:`NARROW_SPREAD` of the width.
 
@@ -42,6 +47,9 @@ DEAD_AIR_SECONDS = 0.8
 DEAD_AIR_INK = 0.35
 NARROW_SECONDS = 3.0
 NARROW_SPREAD = 0.5
+HANDOVER_SECONDS = 1.2
+"""How long the previous beat's board may still show at a beat's start (a heading's
+cross-fade and the board's fade-out, with a margin)."""
 HEADING_BAND = 0.14
 """The top share of the frame's height that holds a beat's heading."""
 INK_THRESHOLD = 32
@@ -184,7 +192,8 @@ def review(video: Path) -> list[Finding]:
     seconds = float(1 / stats.fps)
     for beat in beats(video, stats.fps, frames):
         ink = stats.ink[beat.start : beat.end]
-        fullest = float(ink.max())
+        handover = round(HANDOVER_SECONDS / seconds)
+        fullest = float((ink[handover:] if len(ink) > 2 * handover else ink).max())
         bare = stats.heading_only[beat.start : beat.end]
         dead = (ink < DEAD_AIR_INK * fullest) | bare
         for a, b in _runs(dead):

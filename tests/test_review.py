@@ -91,6 +91,32 @@ def test_faint_frames_count_against_their_own_beat(tmp_path: Path) -> None:
     assert findings[0].start == pytest.approx(1.0, abs=1 / FPS)
 
 
+def test_the_previous_beats_board_at_a_beats_start_sets_no_measure(tmp_path: Path) -> None:
+    # Beat two starts under the dense board of beat one (the heading changes over it), then
+    # shows its own board at a third of that ink: not dead air. A faint stretch in its first
+    # second is still measured against its own board.
+    def own() -> Frame:
+        img = board()
+        img[90:160] = 0
+        return img
+
+    def faint() -> Frame:
+        img = board()
+        img[60:160] = 0
+        img[60:66, 20:300] = 200
+        return img
+
+    index = [{"name": "one", "nb_frames": 2 * FPS}, {"name": "two", "nb_frames": 5 * FPS}]
+    (tmp_path / "sections").mkdir()
+    (tmp_path / "sections" / "v.json").write_text(json.dumps(index))
+    calm = seconds(2, board) + seconds(0.6, board) + seconds(4.4, own)
+    assert review(write_video(tmp_path / "v.mp4", calm)) == []
+    stall = seconds(2, board) + seconds(0.2, board) + seconds(1, faint) + seconds(3.8, own)
+    findings = review(write_video(tmp_path / "v.mp4", stall))
+    assert [(f.kind, f.beat) for f in findings] == [("dead air", "two")]
+    assert findings[0].start == pytest.approx(2.2, abs=1 / FPS)
+
+
 def test_a_picture_in_one_half_of_the_frame_is_narrow(tmp_path: Path) -> None:
     frames = seconds(1, board) + seconds(3.5, lambda: board(0.05, 0.4)) + seconds(1, board)
     findings = review(write_video(tmp_path / "v.mp4", frames))
