@@ -13,6 +13,7 @@ of the viewer is always sample 0 (column 0), and the narration says so.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
@@ -43,7 +44,12 @@ from backprop_anim import style
 from backprop_anim.board import MARGIN, READ, TIGHTEST, BoardScene
 from backprop_anim.diagram import NetworkDiagram
 from backprop_anim.digits import PixelImage, ProbabilityBars
-from backprop_anim.layout import fit_to_frame, keep_in_frame
+from backprop_anim.layout import (
+    bounding_box,
+    boxes_overlap,
+    fit_to_frame,
+    keep_in_frame,
+)
 from backprop_anim.mobjects import TraceMatrix, color_legend, shape_tex
 from backprop_anim.products import (
     Factor,
@@ -282,8 +288,14 @@ class BackpropInMatrixForm(BoardScene):
             row[2:] = [self.op("+"), b_g]
         row += [self.op("="), z_g]
         equation = VGroup(*row).arrange(RIGHT, buff=self.elision.buff)
+        if self.elision.wrap:  # too wide for one row: (W a + b) over (= z)
+            VGroup(VGroup(*row[:-2]), VGroup(*row[-2:])).arrange(DOWN, buff=0.2)
         if self.digits_on and l == 1:
-            picture = self.digits_picture(l).next_to(a_g, UP, buff=0.3)
+            picture = self.digits_picture(l)
+            if self.elision.wrap:  # beside z, on the second row (a^(0) has no room above)
+                picture.next_to(z_g, RIGHT, buff=0.8)
+            else:
+                picture.next_to(a_g, UP, buff=0.3)
             equation = VGroup(picture, equation)
             row.insert(0, picture)
         product = self.forward_product(l)
@@ -669,23 +681,11 @@ class BackpropInMatrixForm(BoardScene):
         back, line2 = self.bp2_lines(l, k)
         line1 = back.get_terms_line()
         body = VGroup(formula, row, VGroup(line1, line2).arrange(DOWN, buff=0.3))
+        width = WT_g.width
         self.place(body.arrange(DOWN, buff=0.3 if self.elision.wrap else 0.45))
-        keep_in_frame(W_g.move_to(WT_g), MARGIN)
-        gap = formula.get_bottom()[1] - W_g.get_top()[1] - 0.1
-        if gap < 0:  # W taller than its transpose (10 × 16 beside 16 × 10): not over the formula
-            W_g.shift(gap * UP)
+        W_g.scale(WT_g.width / width)  # as the board was scaled to fit
         self.record(f"bp2_{l}", [formula, *row, line1, line2])
-        self.record(f"bp2_{l}_before_transpose", [formula, W_g])
-
-        # W^(l+1) appears, then its rows turn into columns (while δ^(l+1), if the board
-        # before showed it, moves into place).
-        came = self.carried.pop(f"delta{l + 1}", None)
-        self.play(self.reveal(formula, W_g))
-        self.wait(0.5)
-        carry = [ReplacementTransform(came, dn_g)] if came is not None else []
-        self.play(*self.transpose_animations(W_g, W, WT_g, WT), *carry, run_time=2)
-        rest_of_row = row[2:5] if came is not None else row[1:5]
-        self.play(self.reveal(VGroup(*rest_of_row), self.shell(d_g, d)))
+        self.transpose_in(l, formula, row, (W_g, W), (WT_g, WT), self.shell(d_g, d))
         # Row k of W^T times column s of δ^(l+1).
         rects, draw = back.highlight(WT, dn)
         self.play(draw)
@@ -700,6 +700,77 @@ class BackpropInMatrixForm(BoardScene):
             self.play(LaggedStart(*(FadeIn(e) for e in rest), lag_ratio=0.1))
         self.wait(READ)
         self.delta_group = (d_g, d)
+
+    def transpose_in(
+        self,
+        l: int,
+        formula: Mobject,
+        row: VGroup,
+        W_pair: tuple[VGroup, TraceMatrix],
+        WT_pair: tuple[VGroup, TraceMatrix],
+        d_shell: VGroup,
+    ) -> None:
+        """The BP2 board comes in: δ^(l+1) moves over from the board before, what W^(l+1)
+        leaves clear of the equation comes in with it, and W's rows turn into the columns
+        of its transpose. If W stands in δ^(l+1)'s place, δ^(l+1) waits where it was (and
+        so does what would show over it) and moves in as W turns."""
+        (W_g, W), (WT_g, WT), dn_g = W_pair, WT_pair, row[1]
+        beside = [*row[1:5], d_shell]
+        clear = self.place_to_transpose(W_g, WT_g, formula, beside)
+        came = self.carried.pop(f"delta{l + 1}", None)
+        waiting = [came] if came is not None and dn_g not in clear else []
+        if waiting:
+            spot = bounding_box(waiting[0])
+            clear = [m for m in clear if not boxes_overlap(spot, bounding_box(m), 0.1)]
+        late = [m for m in beside if m not in clear]
+        self.record(f"bp2_{l}_before_transpose", [formula, W_g, *clear, *waiting])
+        if came is not None and not waiting:
+            self.carry(ReplacementTransform(came, dn_g))
+        shown = [m for m in clear if came is None or m is not dn_g]
+        self.play(self.reveal(formula, W_g, *shown))
+        self.wait(0.5)
+        moves = [ReplacementTransform(m, dn_g) for m in waiting]
+        self.play(*self.transpose_animations(W_g, W, WT_g, WT), *moves, run_time=2)
+        rest = [m for m in late if came is None or m is not dn_g]
+        if rest:
+            self.play(self.reveal(*rest))
+
+    def place_to_transpose(
+        self, W_g: VGroup, WT_g: VGroup, formula: Mobject, beside: Sequence[Mobject]
+    ) -> list[Mobject]:
+        """Put ``W^(l+1)`` where it shows before it turns into its transpose ``WT_g``, and
+        return what of ``beside`` (the rest of the equation) it leaves clear.
+
+        The first place clear of the formula and of all of the equation: the transpose's
+        own, then with its right edge at the transpose's (a wide W reaches left instead of
+        over its neighbour), then under it, where the products are written later. If none
+        is, W stands in the transpose's place and the rest comes in after it has turned.
+        """
+
+        def in_place() -> None:
+            keep_in_frame(W_g.move_to(WT_g), MARGIN)
+            gap = formula.get_bottom()[1] - W_g.get_top()[1] - 0.1
+            if gap < 0:  # W taller than its transpose (10 × 16 beside 16 × 10)
+                W_g.shift(gap * UP)
+
+        def clear() -> list[Mobject]:
+            w = bounding_box(W_g)
+            return [m for m in beside if not boxes_overlap(w, bounding_box(m), 0.1)]
+
+        places = (
+            in_place,
+            lambda: W_g.shift((WT_g.get_right()[0] - W_g.get_right()[0]) * RIGHT),
+            lambda: W_g.next_to(WT_g, DOWN, buff=0.3),
+        )
+        for place in places:
+            in_place()
+            place()
+            keep_in_frame(W_g, MARGIN)
+            w = bounding_box(W_g)
+            if len(clear()) == len(beside) and not boxes_overlap(w, bounding_box(formula), 0.1):
+                return list(beside)
+        in_place()
+        return clear()
 
     def deltas_to_diagram(self, l: int) -> None:
         """The entries of ``δ^(l)`` travel back to their neurons on the diagram."""
@@ -731,10 +802,12 @@ class BackpropInMatrixForm(BoardScene):
         self.play(LaggedStart(*flights, lag_ratio=0.2), run_time=2)
         self.play(*self.fill_animations(diagram, l))
         self.wait(READ)
-        kept: list[Mobject] = []
-        if l == 1:  # δ^(1) and the diagram move into the gradients of layer 1
-            self.carried["delta1"], self.carried["diagram"] = d_g, diagram
-            kept = [d_g, diagram]
+        # δ^(l) moves into BP2 of layer l - 1, or with the diagram into the gradients of layer 1.
+        self.carried[f"delta{l}"] = d_g
+        kept: list[Mobject] = [d_g]
+        if l == 1:
+            self.carried["diagram"] = diagram
+            kept.append(diagram)
         self.clear(keep=[self.heading, *kept], end_of_beat=l == 1)
 
     def delta_opacity(self, l: int, j: int) -> float:
@@ -1134,7 +1207,8 @@ class BackpropInMatrixForm(BoardScene):
                 for eq, m in self.summary_cells()
             )
         )
-        boxes.arrange_in_grid(rows=2, cols=2, buff=(0.9, 0.35))
+        # The cells sit closer on a board that sets its matrices closer.
+        boxes.arrange_in_grid(rows=2, cols=2, buff=(3 * self.elision.buff, 0.35))
         self.place(boxes)
         self.record("summary", list(boxes))
         self.play(self.reveal(*boxes))

@@ -22,10 +22,7 @@ WIDE = {
 """The wide traces whose render is reviewed, besides the default: a batch, a deep batch
 with a softmax output, and a 784-128-10 network (the issue's list)."""
 
-KNOWN = {
-    "tanh-softmax-4-6-5-3-batch": "delta.py on the 4-6-5-3 batch: the forward and BP2 boards "
-    "of a deep batch still fade out before the next comes in, not yet reworked",
-}
+KNOWN: dict[str, str] = {}
 """Open review findings: the test is an expected failure with the findings in its reason
 while there are any, and passes once there are none."""
 
