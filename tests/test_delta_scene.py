@@ -183,6 +183,23 @@ def test_numbers_beats_and_layouts(case: str, media: Path) -> None:
     assert max(left) <= 0.05, left
 
 
+WAITING = ("delta-demo", "tanh-4-6-5-3", "softmax-ce-3-4-3")
+"""Traces whose W^(l+1) is wider than its transpose and stands in δ^(l+1)'s place: δ^(l+1)
+waits on the board before's spot, and what it stands over comes in after the transpose."""
+
+
+@pytest.mark.parametrize("case", [c for c in PRESETS + list(CONFIGS) if c not in WAITING])
+def test_a_bp2_board_comes_in_whole_before_the_transpose(case: str, media: Path) -> None:
+    """While W^(l+1) turns into its transpose the rest of BP2 is already on screen
+    (heading, formula, W, δ^(l+1), ⊙, σ'(z^(l)), = and the frame of δ^(l)), none of it
+    overlapping (the layout check of :func:`check_scene`)."""
+    scene, _ = scene_for(case, media)
+    boards = [b for b in scene.layouts if b.name.endswith("_before_transpose")]
+    assert len(boards) == scene.L - 1  # type: ignore[attr-defined]
+    for board in boards:
+        assert len(board.boxes) == 8, (board.name, board.kinds)
+
+
 @pytest.mark.parametrize("case", list(CONFIGS))
 def test_only_shown_entries_are_typeset(case: str, media: Path) -> None:
     scene, _ = scene_for(case, media)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from manim import DOWN, RIGHT, Square, VGroup, tempconfig
 
-from backprop_anim import tuning
+from backprop_anim import TraceMatrix, registry, tuning
 from backprop_anim.layout import (
     Layout,
     boxes_overlap,
@@ -16,6 +18,7 @@ from backprop_anim.layout import (
     layout_problems,
     overlapping_pairs,
 )
+from backprop_anim.mobjects import COLUMN_GAP
 from backprop_anim.products import (
     dot_expression,
     hadamard_order,
@@ -177,3 +180,19 @@ def test_golden_frames_run_on_their_cairo_and_fail_on_ci_elsewhere() -> None:
     fail = golden_frames_verdict(11802, ci=True)
     assert skip is not None and "1.18.2" in skip and "1.16.0" in skip
     assert fail is not None and "CI must run them" in fail
+
+
+@pytest.mark.parametrize("h_buff", [0.8, 1.0, 1.3])
+def test_matrix_columns_keep_a_gap_beside_their_widest_entry(h_buff: float) -> None:
+    """However closely a board sets its columns, neighbouring entries of a row stay
+    :data:`COLUMN_GAP` apart (measured on the glyphs), so "0.063 -0.066" never closes up
+    into what reads as a subtraction."""
+    numbers = registry(preset="batch-demo")
+    for name in ("W1", "a1", "delta2"):
+        mat = TraceMatrix(numbers, name, h_buff=h_buff)
+        negative = [e for e in mat.get_number_entries() if e.get_tex_string().startswith("-")]
+        assert negative, f"{name}: no negative entry to close up against"
+        for row in mat.get_rows():
+            for left, right in itertools.pairwise(row):
+                gap = right.get_left()[0] - left.get_right()[0]
+                assert gap >= COLUMN_GAP - 1e-6, (name, left.get_tex_string(), gap)
