@@ -38,10 +38,11 @@ from manim import (
     TransformFromCopy,
     VGroup,
     VMobject,
+    smooth,
 )
 
 from backprop_anim import style
-from backprop_anim.board import MARGIN, READ, TIGHTEST, BoardScene
+from backprop_anim.board import FLIGHT, MARGIN, READ, TIGHTEST, BoardScene
 from backprop_anim.diagram import NetworkDiagram
 from backprop_anim.digits import PixelImage, ProbabilityBars
 from backprop_anim.layout import (
@@ -98,6 +99,16 @@ BADGE_SIZE = style.SMALL_SIZE + 6
 
 Labelled = tuple[VGroup, TraceMatrix]
 """A matrix with its symbol above and its shape below (:meth:`BoardScene.matrix`)."""
+
+
+def _early(t: float) -> float:
+    """A fade in the first fifth of its play (before the flights beside it pass)."""
+    return smooth(min(1.0, t / 0.2))
+
+
+def _late(t: float) -> float:
+    """A fade in the last fifth of its play (after the flights beside it have passed)."""
+    return smooth(max(0.0, (t - 0.8) / 0.2))
 
 
 @dataclass
@@ -646,14 +657,25 @@ class BackpropInMatrixForm(BoardScene):
     def transpose_animations(
         self, W_g: VGroup, W: TraceMatrix, WT_g: VGroup, WT: TraceMatrix
     ) -> list[Animation]:
-        """``W``'s rows turn into the columns of ``Wᵀ``: shown entries move, the rest fade."""
+        """``W``'s rows turn into the columns of ``Wᵀ``: shown entries fly, the rest fade.
+
+        What does not fly (the diagonal, which stays, and what only one of the two shows)
+        is gone before the flights pass over it and back after they have passed, so no
+        flight prints over a number standing still.
+        """
         moves = transpose_moves(W.row_indices, W.col_indices, WT.row_indices, WT.col_indices)
-        moved = {id(W.get_entry(*a)) for a, _ in moves}
-        landed = {id(WT.get_entry(*b)) for _, b in moves}
+        pairs = [(W.get_entry(*a), WT.get_entry(*b)) for a, b in moves]
+        flights = [
+            (e, t)
+            for e, t in pairs
+            if float(np.linalg.norm(e.get_center() - t.get_center())) >= FLIGHT
+        ]
+        flown = {id(e) for e, _ in flights}
+        landed = {id(t) for _, t in flights}
         return [
-            *(ReplacementTransform(W.get_entry(*a), WT.get_entry(*b)) for a, b in moves),
-            *(FadeOut(e) for e in W.get_entries() if id(e) not in moved),
-            *(FadeIn(e) for e in WT.get_entries() if id(e) not in landed),
+            *(ReplacementTransform(e, t) for e, t in flights),
+            *(FadeOut(e, rate_func=_early) for e in W.get_entries() if id(e) not in flown),
+            *(FadeIn(e, rate_func=_late) for e in WT.get_entries() if id(e) not in landed),
             ReplacementTransform(W.get_brackets(), WT.get_brackets()),
             ReplacementTransform(W_g[0], WT_g[0]),
             ReplacementTransform(W_g[2], WT_g[2]),

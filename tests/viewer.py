@@ -255,8 +255,9 @@ class Watch:
         if not flights:
             return
         self.seen.flights += len(flights)
-        # Texts the play animates (moving, or changing in place) are out of the comparison.
-        moving = {id(m) for a in leaves(animations) for m in a.mobject.get_family()}
+        # The flights themselves are out of the comparison; a text the play changes in
+        # place (fading, dimming) counts as it is at each sample.
+        moving = {id(m) for f, _, _ in flights for m in f.mobject.get_family()}
         # What the play brings in (the line its flights build, a board under a lifting
         # curtain) is where the eye goes with the flights, like where they land.
         shown = {id(t) for t, _ in self._visible_texts(set())}
