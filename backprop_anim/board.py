@@ -31,6 +31,7 @@ from manim import (
     Text,
     Transform,
     VGroup,
+    VMobject,
     config,
     rush_from,
     smooth,
@@ -119,6 +120,11 @@ def _zero(kind: type) -> float:
         zero = kind("0")
         _ZEROS[kind] = float(zero.height / zero.font_size)
     return _ZEROS[kind]
+
+
+def flies(mob: Mobject, target: Mobject) -> bool:
+    """Whether moving ``mob`` onto ``target`` is a flight (at least :data:`FLIGHT`)."""
+    return float(((mob.get_center() - target.get_center()) ** 2).sum()) >= FLIGHT**2
 
 
 def _meets(a: Box, b: Box, by: float = 0.05) -> bool:
@@ -322,6 +328,12 @@ class BoardScene(TraceScene):
         self.heading = new
         return new
 
+    def wrap(self, row: Sequence[VMobject] | VGroup, at: int) -> None:
+        """Break an equation's ``row`` into two rows before its part ``at``, if the board's
+        elision wraps (a row too wide for the frame at the legibility floor)."""
+        if self.elision.wrap:
+            VGroup(VGroup(*row[:at]), VGroup(*row[at:])).arrange(DOWN, buff=0.2)
+
     def fits(self, body: Mobject, grow: float = MAX_GROW) -> bool:
         """Whether :meth:`place` would keep every text of ``body`` at
         :data:`~backprop_anim.style.MIN_DIGIT_HEIGHT` or more (``body`` is not moved).
@@ -515,7 +527,7 @@ class BoardScene(TraceScene):
             target = a.target_mobject if a.target_mobject is not None else a.create_target()
             if target is None or not len(target.get_all_points()):
                 continue
-            if float(((mob.get_center() - target.get_center()) ** 2).sum()) >= FLIGHT**2:
+            if flies(mob, target):
                 flights.append((bounding_box(mob), bounding_box(target)))
         if not flights:
             return []

@@ -190,9 +190,9 @@ def review(video: Path) -> list[Finding]:
         raise BackpropError(str(video), None, "the video has no frames; render it again")
     findings: list[Finding] = []
     seconds = float(1 / stats.fps)
+    handover = round(HANDOVER_SECONDS / seconds)
     for beat in beats(video, stats.fps, frames):
         ink = stats.ink[beat.start : beat.end]
-        handover = round(HANDOVER_SECONDS / seconds)
         fullest = float((ink[handover:] if len(ink) > 2 * handover else ink).max())
         bare = stats.heading_only[beat.start : beat.end]
         dead = (ink < DEAD_AIR_INK * fullest) | bare

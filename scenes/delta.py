@@ -39,10 +39,11 @@ from manim import (
     VGroup,
     VMobject,
     smooth,
+    squish_rate_func,
 )
 
 from backprop_anim import style
-from backprop_anim.board import FLIGHT, MARGIN, READ, TIGHTEST, BoardScene
+from backprop_anim.board import MARGIN, READ, TIGHTEST, BoardScene, flies
 from backprop_anim.diagram import NetworkDiagram
 from backprop_anim.digits import PixelImage, ProbabilityBars
 from backprop_anim.layout import (
@@ -99,16 +100,6 @@ BADGE_SIZE = style.SMALL_SIZE + 6
 
 Labelled = tuple[VGroup, TraceMatrix]
 """A matrix with its symbol above and its shape below (:meth:`BoardScene.matrix`)."""
-
-
-def _early(t: float) -> float:
-    """A fade in the first fifth of its play (before the flights beside it pass)."""
-    return smooth(min(1.0, t / 0.2))
-
-
-def _late(t: float) -> float:
-    """A fade in the last fifth of its play (after the flights beside it have passed)."""
-    return smooth(max(0.0, (t - 0.8) / 0.2))
 
 
 @dataclass
@@ -299,8 +290,7 @@ class BackpropInMatrixForm(BoardScene):
             row[2:] = [self.op("+"), b_g]
         row += [self.op("="), z_g]
         equation = VGroup(*row).arrange(RIGHT, buff=self.elision.buff)
-        if self.elision.wrap:  # too wide for one row: (W a + b) over (= z)
-            VGroup(VGroup(*row[:-2]), VGroup(*row[-2:])).arrange(DOWN, buff=0.2)
+        self.wrap(row, -2)  # (W a + b) over (= z)
         if self.digits_on and l == 1:
             picture = self.digits_picture(l)
             if self.elision.wrap:  # beside z, on the second row (a^(0) has no room above)
@@ -665,17 +655,15 @@ class BackpropInMatrixForm(BoardScene):
         """
         moves = transpose_moves(W.row_indices, W.col_indices, WT.row_indices, WT.col_indices)
         pairs = [(W.get_entry(*a), WT.get_entry(*b)) for a, b in moves]
-        flights = [
-            (e, t)
-            for e, t in pairs
-            if float(np.linalg.norm(e.get_center() - t.get_center())) >= FLIGHT
-        ]
+        flights = [(e, t) for e, t in pairs if flies(e, t)]
+        # The fades take the first and the last fifth of the play.
+        early, late = squish_rate_func(smooth, 0.0, 0.2), squish_rate_func(smooth, 0.8, 1.0)
         flown = {id(e) for e, _ in flights}
         landed = {id(t) for _, t in flights}
         return [
             *(ReplacementTransform(e, t) for e, t in flights),
-            *(FadeOut(e, rate_func=_early) for e in W.get_entries() if id(e) not in flown),
-            *(FadeIn(e, rate_func=_late) for e in WT.get_entries() if id(e) not in landed),
+            *(FadeOut(e, rate_func=early) for e in W.get_entries() if id(e) not in flown),
+            *(FadeIn(e, rate_func=late) for e in WT.get_entries() if id(e) not in landed),
             ReplacementTransform(W.get_brackets(), WT.get_brackets()),
             ReplacementTransform(W_g[0], WT_g[0]),
             ReplacementTransform(W_g[2], WT_g[2]),
@@ -696,8 +684,7 @@ class BackpropInMatrixForm(BoardScene):
         d_g, d = self.matrix(f"delta{l}", style.DELTA_COLOR, self.sym(r"\delta", l))
         row = VGroup(WT_g, dn_g, self.op(r"\odot"), sp_g, self.op("="), d_g)
         row.arrange(RIGHT, buff=self.elision.buff)
-        if self.elision.wrap:  # too wide for one row: (Wᵀ δ) over (⊙ σ' = δ)
-            VGroup(VGroup(*row[:2]), VGroup(*row[2:])).arrange(DOWN, buff=0.2)
+        self.wrap(row, 2)  # (Wᵀ δ) over (⊙ σ' = δ)
         f = ACTIVATIONS[self.activation(l)]
         formula = self.tex(equations.bp2(l) + rf",\qquad \sigma'(z) = {f.prime_latex}")
         back, line2 = self.bp2_lines(l, k)
