@@ -39,6 +39,7 @@ from manim import (
 )
 
 from backprop_anim import style
+from backprop_anim.flights import Course
 from backprop_anim.layout import Box, Layout, bounding_box, boxes_overlap, fit_to_frame
 from backprop_anim.mobjects import TraceMatrix, labelled
 from backprop_anim.products import Factor, Num, round_trip_decimals
@@ -511,13 +512,14 @@ class BoardScene(TraceScene):
         :data:`FLIGHT`), the texts they may pass over, dimmed to :data:`DIMMED` for the middle
         of the play and back by its end.
 
-        A straight flight stays in the box spanned by its start and its end: the texts in
-        such a box that show a digit dim (brackets and operators stay), except those where a
+        A flight stays in the box spanned by the boxes along its way (its start and its end
+        if it is straight, the bulge of an arc too): the texts in such a box that show a
+        digit dim (brackets and operators stay), except those where a
         flight starts or lands (the viewer follows
         them; a start or end of one flight still dims under another), texts that move
         themselves and the heading.
         """
-        flights: list[tuple[Box, Box]] = []
+        flights: list[tuple[Box, Box, Any]] = []
         moving: set[int] = set()
         for a in _leaves(animations):
             mob = cast(Mobject, a.mobject)
@@ -528,12 +530,21 @@ class BoardScene(TraceScene):
             if target is None or not len(target.get_all_points()):
                 continue
             if flies(mob, target):
-                flights.append((bounding_box(mob), bounding_box(target)))
+                flights.append((bounding_box(mob), bounding_box(target), Course(a).boxes))
         if not flights:
             return []
         spans = [
-            ((min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])), a, b)
-            for a, b in flights
+            (
+                (
+                    float(way[:, 0].min()),
+                    float(way[:, 1].min()),
+                    float(way[:, 2].max()),
+                    float(way[:, 3].max()),
+                ),
+                a,
+                b,
+            )
+            for a, b, way in flights
         ]
         heading = {id(m) for m in self.heading.get_family()} if self.heading is not None else set()
         rate = partial(there_and_back_with_pause, pause_ratio=0.6)

@@ -29,7 +29,6 @@ from manim import (
     AnimationGroup,
     Create,
     FadeIn,
-    LaggedStart,
     ManimColor,
     MathTex,
     Mobject,
@@ -39,6 +38,7 @@ from manim import (
     VMobject,
 )
 
+from backprop_anim.flights import Apart
 from backprop_anim.mobjects import TraceMatrix
 from backprop_anim.numbers import NumberRegistry
 from backprop_anim.style import BODY_SIZE, HIGHLIGHT_COLOR, MAX_BATCH, MAX_COLS, TEXT_COLOR
@@ -267,12 +267,13 @@ def frame_cells(mobs: Sequence[Mobject], color: ManimColor = HIGHLIGHT_COLOR) ->
 def assemble(
     line: TokenLine, sources: Sequence[Mobject | None], lag_ratio: float = 0.15
 ) -> AnimationGroup:
-    """Numbers of ``line`` fly out of copies of ``sources`` (one per number, in order);
-    operators fade in. A ``None`` source makes that number fade in."""
+    """Numbers of ``line`` fly out of copies of ``sources`` (one per number, in order, each
+    waiting where it would meet another: :class:`~backprop_anim.flights.Apart`); operators
+    fade in. A ``None`` source makes that number fade in."""
     flights = []
     for num, src in zip(line.nums, sources, strict=True):
         flights.append(FadeIn(num) if src is None else TransformFromCopy(src, num))
-    return AnimationGroup(LaggedStart(*flights, lag_ratio=lag_ratio), FadeIn(VGroup(*line.decor)))
+    return AnimationGroup(Apart(*flights, lag_ratio=lag_ratio), FadeIn(VGroup(*line.decor)))
 
 
 def highlight(

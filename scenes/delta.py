@@ -46,6 +46,7 @@ from backprop_anim import style
 from backprop_anim.board import MARGIN, READ, TIGHTEST, BoardScene, flies
 from backprop_anim.diagram import NetworkDiagram
 from backprop_anim.digits import PixelImage, ProbabilityBars
+from backprop_anim.flights import Apart
 from backprop_anim.layout import (
     bounding_box,
     boxes_overlap,
@@ -94,6 +95,9 @@ SAMPLE = 0
 """The sample (column) whose entries are computed in front of the viewer."""
 ROW = 0
 """The row whose product is computed in front of the viewer."""
+
+TURN = 0.9
+"""Seconds each entry of W takes to fly to its place in the transpose."""
 
 BADGE_SIZE = style.SMALL_SIZE + 6
 """The shapes under the matrices: as large as their symbols (see :meth:`BoardScene.matrix`)."""
@@ -389,7 +393,7 @@ class BackpropInMatrixForm(BoardScene):
             TransformFromCopy(z.get_entry(i, c), a.get_entry(i, c))
             for (i, c) in a._entry_at  # row by row: entry by entry
         ]
-        self.play(LaggedStart(*flights, lag_ratio=0.25), run_time=2)
+        self.play(Apart(*flights, lag_ratio=0.25), run_time=2)
         if len(row) > 3:
             self.play(FadeIn(row[3]))
         self.wait(READ)
@@ -645,9 +649,16 @@ class BackpropInMatrixForm(BoardScene):
         return back, line2
 
     def transpose_animations(
-        self, W_g: VGroup, W: TraceMatrix, WT_g: VGroup, WT: TraceMatrix
-    ) -> list[Animation]:
-        """``W``'s rows turn into the columns of ``Wᵀ``: shown entries fly, the rest fade.
+        self,
+        W_g: VGroup,
+        W: TraceMatrix,
+        WT_g: VGroup,
+        WT: TraceMatrix,
+        carried: Sequence[Animation] = (),
+    ) -> tuple[list[Animation], float]:
+        """``W``'s rows turn into the columns of ``Wᵀ``: shown entries fly, each waiting
+        where it would meet another (:class:`~backprop_anim.flights.Apart`), the rest
+        fade; and the run time that gives each flight :data:`TURN` seconds.
 
         What does not fly (the diagonal, which stays, and what only one of the two shows)
         is gone before the flights pass over it and back after they have passed, so no
@@ -660,14 +671,17 @@ class BackpropInMatrixForm(BoardScene):
         early, late = squish_rate_func(smooth, 0.0, 0.2), squish_rate_func(smooth, 0.8, 1.0)
         flown = {id(e) for e, _ in flights}
         landed = {id(t) for _, t in flights}
+        # W's name and shape move to Wᵀ's with the entries, and what is ``carried``
+        # (δ^(l+1) into its place) with them: planned together.
+        names = [ReplacementTransform(W_g[0], WT_g[0]), ReplacementTransform(W_g[2], WT_g[2])]
+        entries = [ReplacementTransform(e, t) for e, t in flights]
+        turn = Apart(*carried, *names, *entries, flight_time=TURN)
         return [
-            *(ReplacementTransform(e, t) for e, t in flights),
+            turn,
             *(FadeOut(e, rate_func=early) for e in W.get_entries() if id(e) not in flown),
             *(FadeIn(e, rate_func=late) for e in WT.get_entries() if id(e) not in landed),
             ReplacementTransform(W.get_brackets(), WT.get_brackets()),
-            ReplacementTransform(W_g[0], WT_g[0]),
-            ReplacementTransform(W_g[2], WT_g[2]),
-        ]
+        ], max(2.0, turn.run_time)
 
     def backpropagate_layer(self, l: int) -> None:
         """``δ^(l) = (W^(l+1))ᵀ δ^(l+1) ⊙ σ'(z^(l))``: transpose, row × column, ⊙."""
@@ -739,7 +753,8 @@ class BackpropInMatrixForm(BoardScene):
         self.play(self.reveal(formula, W_g, *shown))
         self.wait(0.5)
         moves = [ReplacementTransform(m, dn_g) for m in waiting]
-        self.play(*self.transpose_animations(W_g, W, WT_g, WT), *moves, run_time=2)
+        turn, run_time = self.transpose_animations(W_g, W, WT_g, WT, moves)
+        self.play(*turn, run_time=run_time)
         rest = [m for m in late if came is None or m is not dn_g]
         if rest:
             self.play(self.reveal(*rest))
@@ -750,10 +765,12 @@ class BackpropInMatrixForm(BoardScene):
         """Put ``W^(l+1)`` where it shows before it turns into its transpose ``WT_g``, and
         return what of ``beside`` (the rest of the equation) it leaves clear.
 
-        The first place clear of the formula and of all of the equation: the transpose's
-        own, then with its right edge at the transpose's (a wide W reaches left instead of
-        over its neighbour), then under it, where the products are written later. If none
-        is, W stands in the transpose's place and the rest comes in after it has turned.
+        The first place clear of the formula and of all of the equation: under the
+        transpose's place, where the products are written later (each entry flies up to
+        its place, none waits for another to leave it); the transpose's own; then with its
+        right edge at the transpose's (a wide W reaches left instead of over its
+        neighbour). If none is, W stands in the transpose's place and the rest comes in
+        after it has turned.
         """
 
         def in_place() -> None:
@@ -767,9 +784,9 @@ class BackpropInMatrixForm(BoardScene):
             return [m for m in beside if not boxes_overlap(w, bounding_box(m), 0.1)]
 
         places = (
+            lambda: W_g.next_to(WT_g, DOWN, buff=0.3),
             in_place,
             lambda: W_g.shift((WT_g.get_right()[0] - W_g.get_right()[0]) * RIGHT),
-            lambda: W_g.next_to(WT_g, DOWN, buff=0.3),
         )
         for place in places:
             in_place()
@@ -808,7 +825,7 @@ class BackpropInMatrixForm(BoardScene):
                 continue
             neuron = diagram.get_neuron(l, i).get_center()
             flights.append(FadeOut(entry.copy(), target_position=neuron, scale=0.3))
-        self.play(LaggedStart(*flights, lag_ratio=0.2), run_time=2)
+        self.play(Apart(*flights, lag_ratio=0.2), run_time=2)
         self.play(*self.fill_animations(diagram, l))
         self.wait(READ)
         # δ^(l) moves into BP2 of layer l - 1, or with the diagram into the gradients of layer 1.
@@ -962,8 +979,10 @@ class BackpropInMatrixForm(BoardScene):
         self.clear(keep=[self.heading, *self.gradients_kept(g, l)], end_of_beat=l == self.L)
 
     def gradient_arrival(self, g: GradientGrid, formula: MathTex, l: int) -> list[Animation]:
-        """The board comes in; ``δ^(l)`` and the diagram, if the board before showed them,
-        move into place instead (``δ^(1)`` from BP2, the diagram from layer to layer)."""
+        """The board comes in; ``δ^(l)`` or the diagram, if the board before showed it,
+        moves into place instead (``δ^(1)`` from BP2, the diagram from layer to layer).
+        From BP2 both come, on opposite sides: ``δ^(1)`` moves, the diagram comes anew,
+        since the two would pass over each other."""
         d_label, a_label, w_label = g.labels
         came_delta = self.carried.pop(f"delta{l}", None)
         came_diagram = self.carried.pop("diagram", None)
@@ -975,15 +994,19 @@ class BackpropInMatrixForm(BoardScene):
             carry.append(ReplacementTransform(came_delta, target))
         else:
             shown += [d_label, g.delta]
-        if came_diagram is not None and g.diagram is not None:
+        if came_diagram is not None and g.diagram is not None and came_delta is None:
             carry.append(ReplacementTransform(came_diagram, g.diagram))
         elif came_diagram is not None:
-            carry.append(FadeOut(came_diagram))
+            # δ^(1) and the diagram change sides: the picture leaves first and comes anew,
+            # the matrix moves.
+            self.play(FadeOut(came_diagram), run_time=0.3)
+            if g.diagram is not None:
+                shown.append(g.diagram)
         elif g.diagram is not None:
             shown.append(g.diagram)
         if g.db is not None:
             shown.append(self.shell(*g.db))
-        return [self.reveal(*shown), *carry]
+        return [self.reveal(*shown), *([Apart(*carry, run_time=1.0)] if carry else [])]
 
     def gradients_kept(self, g: GradientGrid, l: int) -> list[Mobject]:
         """What stays for the next board: the diagram for the next layer's gradients; after
@@ -1118,7 +1141,7 @@ class BackpropInMatrixForm(BoardScene):
                 carry.append(ReplacementTransform(came, r[2]))
                 new_groups.append(r[2])
         others = [p for r in rows for p in r if p not in new_groups]
-        self.play(self.reveal(formula, *others, *shells), *carry)
+        self.play(self.reveal(formula, *others, *shells), *([Apart(*carry)] if carry else []))
         W_old = cast(TraceMatrix, rows[0][0][1])
         dW_m = cast(TraceMatrix, rows[0][2][1])
         rects, draw = highlight([W_old.get_entry(j, k), dW_m.get_entry(j, k)])

@@ -51,6 +51,8 @@ FLOOR_PX = 10.0
 FIRST_NUMBER_S = 1.5
 DIM = 0.4
 SAMPLES = (0.25, 0.5, 0.75)
+PAIR_SAMPLES = tuple(i / 20 for i in range(1, 20))
+"""Where two flights of one play are compared: finer, for flights that start one after another."""
 FLIGHT = 0.5
 """A move of at least this many units between start and end is a flight."""
 SLACK = 0.02
@@ -280,6 +282,38 @@ class Watch:
                                 f"[{self._beat}] {label(t)!r} at {alpha:.2f} of its flight "
                                 f"crosses {label(other)!r} at t={self._now:.2f} s"
                             )
+        self._watch_flights_apart(animations, flights)
+
+    def _watch_flights_apart(
+        self, animations: list[Any], flights: list[tuple[Any, Box, Box]]
+    ) -> None:
+        """No two flights of a play overlap at any of :data:`PAIR_SAMPLES` of it, unless
+        they start or land at the same place (copies of one number, terms of one sum)."""
+        pairs = [
+            (i, j)
+            for i in range(len(flights))
+            for j in range(i + 1, len(flights))
+            if not overlap(flights[i][1], flights[j][1])
+            and not overlap(flights[i][2], flights[j][2])
+        ]
+        if not pairs:
+            return
+        for alpha in PAIR_SAMPLES:
+            for a in animations:
+                a.interpolate(alpha)
+            numbers = [
+                [(t, box(t)) for t in texts(f.mobject) if is_number(t) and opacity(t) > DIM]
+                for f, _, _ in flights
+            ]
+            for i, j in pairs:
+                for t, tb in numbers[i]:
+                    hit = next((u for u, ub in numbers[j] if overlap(tb, ub)), None)
+                    if hit is not None:
+                        self.seen.crossings.append(
+                            f"[{self._beat}] {label(t)!r} and {label(hit)!r}, both in flight, "
+                            f"meet at {alpha:.2f} of the play at t={self._now:.2f} s"
+                        )
+                        break
 
 
 def watched(cls: type[Scene]) -> type[Scene]:
