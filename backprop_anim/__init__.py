@@ -10,6 +10,7 @@ The public API, for a lecturer's own scenes (``docs/api.md``), is what ``__all__
 :func:`hadamard`            ``A_ij · B_ij``
 :func:`outer_product`       ``(δ aᵀ / m)_jk``
 :func:`transpose`           ``W`` and ``Wᵀ`` with the moves of each entry
+:class:`Apart`              flights played so that no two numbers print over each other
 :func:`registry`            the numbers of a trace outside a scene
 :class:`NumberRegistry`     what ``self.numbers`` is
 :class:`Style`              the colours; :data:`DEFAULT_STYLE` is the project's
@@ -41,12 +42,14 @@ if TYPE_CHECKING:
         transpose,
     )
     from backprop_anim.diagram import NetworkDiagram
+    from backprop_anim.flights import Apart
     from backprop_anim.mobjects import TraceMatrix, color_legend
     from backprop_anim.numbers import NumberRegistry
     from backprop_anim.scene import TraceScene
     from backprop_anim.style import DEFAULT_STYLE, Style
 
 _HOME = {
+    "Apart": "backprop_anim.flights",
     "TraceScene": "backprop_anim.scene",
     "TraceMatrix": "backprop_anim.mobjects",
     "color_legend": "backprop_anim.mobjects",
@@ -67,6 +70,7 @@ _HOME = {
 
 __all__ = [
     "DEFAULT_STYLE",
+    "Apart",
     "Hadamard",
     "NetworkDiagram",
     "NumberRegistry",

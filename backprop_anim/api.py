@@ -40,6 +40,7 @@ from manim import (
     VGroup,
 )
 
+from backprop_anim.flights import Apart
 from backprop_anim.mobjects import TraceMatrix
 from backprop_anim.numbers import NumberRegistry
 from backprop_anim.products import (
@@ -300,7 +301,7 @@ class Hadamard:
             FadeIn(num) if src is None else TransformFromCopy(src, num)
             for num, src in zip(self.mobject.nums[:2], sources, strict=True)
         ]
-        return [*flights, FadeIn(VGroup(*self.mobject.decor, self.result))]
+        return [Apart(*flights), FadeIn(VGroup(*self.mobject.decor, self.result))]
 
 
 def hadamard(
@@ -384,7 +385,7 @@ class OuterProduct:
                     flights.append(TransformFromCopy(matrix.get_entry(r, s), num))
                 else:
                     flights.append(FadeIn(num))
-        return [*flights, FadeIn(VGroup(*self.mobject.decor, self.result))]
+        return [Apart(*flights), FadeIn(VGroup(*self.mobject.decor, self.result))]
 
 
 def outer_product(
@@ -473,9 +474,11 @@ class Transpose:
         return [
             FadeIn(self.arrow),
             TransformFromCopy(self.original.get_brackets(), self.transposed.get_brackets()),
-            *(
-                TransformFromCopy(self.original.get_entry(*a), self.transposed.get_entry(*b))
-                for a, b in self.moves
+            Apart(
+                *(
+                    TransformFromCopy(self.original.get_entry(*a), self.transposed.get_entry(*b))
+                    for a, b in self.moves
+                )
             ),
             *(FadeIn(e) for e in self.transposed.get_entries() if id(e) not in landed),
         ]
@@ -483,8 +486,12 @@ class Transpose:
     def into_place(self) -> list[Animation]:
         """The original itself turning into its transpose (no copy left behind)."""
         return [
-            ReplacementTransform(self.original.get_entry(*a), self.transposed.get_entry(*b))
-            for a, b in self.moves
+            Apart(
+                *(
+                    ReplacementTransform(self.original.get_entry(*a), self.transposed.get_entry(*b))
+                    for a, b in self.moves
+                )
+            )
         ]
 
 

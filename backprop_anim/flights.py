@@ -65,8 +65,17 @@ class Course:
         else:  # something that stays where it is
             self.boxes = np.tile(_row(animation.mobject), (SAMPLES + 1, 1))
             self.seen = np.ones(SAMPLES + 1, dtype=bool)
-        w, h = config.frame_width / 2, config.frame_height / 2
+        # What it covers from halfway to the sample before to halfway to the one after
+        # (a long flight moves far between two samples): what the checks compare.
         b = self.boxes
+        before, after = np.vstack([b[:1], b[:-1]]), np.vstack([b[1:], b[-1:]])
+        self.swept = np.hstack(
+            [
+                np.minimum(b[:, :2], (b[:, :2] + np.minimum(before[:, :2], after[:, :2])) / 2),
+                np.maximum(b[:, 2:], (b[:, 2:] + np.maximum(before[:, 2:], after[:, 2:])) / 2),
+            ]
+        )
+        w, h = config.frame_width / 2, config.frame_height / 2
         self.outside = int(
             np.count_nonzero((b[:, 0] < -w) | (b[:, 2] > w) | (b[:, 1] < -h) | (b[:, 3] > h))
         )
@@ -179,7 +188,7 @@ def _meetings(
     in the air passes over the other while it waits or after it has landed."""
     if not rivals:
         return 0, 0, 0
-    boxes = np.stack([r.boxes for r in rivals])  # (rivals, SAMPLES + 1, 4)
+    boxes = np.stack([r.swept for r in rivals])  # (rivals, SAMPLES + 1, 4)
     seen = np.stack([r.seen for r in rivals])
     leave = np.array(starts)[:, None]
     copies = np.array([r.copy for r in rivals])[:, None]
@@ -189,7 +198,7 @@ def _meetings(
     index = start + air[None, :] - leave
     at = np.clip(index, 0, SAMPLES)
     shows = (~copies | (index > 0)) & seen[rows, at] & course.seen[air]
-    near = _near(course.boxes[air][None], boxes[rows, at]) & shows
+    near = _near(course.swept[air][None], boxes[rows, at]) & shows
     flying = (index > 0) & (index < SAMPLES)
     both = int(np.count_nonzero(near & flying))
     rest = int(np.count_nonzero(near & ~flying))
@@ -198,12 +207,12 @@ def _meetings(
     at = np.clip(index, 0, SAMPLES)
     shows = (index > 0) if course.copy else np.ones_like(index, dtype=bool)
     shows &= course.seen[at] & seen[:, air] & ((index <= 0) | (index >= SAMPLES))
-    rest += int(np.count_nonzero(_near(course.boxes[at], boxes[:, air]) & shows))
+    rest += int(np.count_nonzero(_near(course.swept[at], boxes[:, air]) & shows))
     # Landed on one that has not left yet: two numbers at rest, one on the other.
     mine_first = (leave[:, 0] >= start + SAMPLES) & ~copies[:, 0]
-    mine_first &= _near(course.boxes[-1][None], boxes[:, 0])
+    mine_first &= _near(course.swept[-1][None], boxes[:, 0])
     theirs_first = (leave[:, 0] + SAMPLES <= start) & (not course.copy)
-    theirs_first &= _near(course.boxes[0][None], boxes[:, -1])
+    theirs_first &= _near(course.swept[0][None], boxes[:, -1])
     stacked = int(np.count_nonzero(mine_first | theirs_first))
     return both, stacked, rest
 
@@ -215,6 +224,18 @@ class Apart(AnimationGroup):
     after the one before it (as in ``LaggedStart``), later if it would meet a flight before
     it. The group's run time is the time to the last landing, unless ``run_time`` is given.
     :attr:`left` counts the samples the plan could not keep clear (0 for a clean plan).
+
+    Examples
+    --------
+    Two numbers changing places (on a straight line they would meet halfway):
+
+    >>> from manim import LEFT, RIGHT, MathTex, ReplacementTransform
+    >>> a, b = MathTex("0.25").shift(2 * LEFT), MathTex("0.75").shift(2 * RIGHT)
+    >>> swap = Apart(ReplacementTransform(a, b.copy()), ReplacementTransform(b, a.copy()))
+    >>> swap.left
+    0
+
+    In a scene, ``self.play(swap)``; the kit's own products and transposes use it.
     """
 
     def __init__(
@@ -303,7 +324,7 @@ def _passed_over(courses: Sequence[Course], starts: Sequence[int]) -> np.ndarray
     length = max(starts, default=0) + SAMPLES + 1
     g = np.arange(length)
     index = g[None, :] - np.array(starts)[:, None]  # (flights, length)
-    boxes = np.stack([c.boxes for c in courses])[
+    boxes = np.stack([c.swept for c in courses])[
         np.arange(len(courses))[:, None], np.clip(index, 0, SAMPLES)
     ]
     air = (index > 0) & (index < SAMPLES)

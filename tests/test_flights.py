@@ -138,3 +138,18 @@ def test_flights_that_never_meet_leave_together(shift: float) -> None:
     to = [number(f"{k}.0", -3 + 1.5 * k + shift, -1) for k in range(4)]
     group = Apart(*(ReplacementTransform(r, t) for r, t in zip(row, to, strict=True)))
     assert np.allclose(group.starts, 0.0)
+
+
+@pytest.mark.parametrize("way", ["animations", "into_place"])
+def test_the_public_transpose_keeps_its_flights_apart(way: str) -> None:
+    """``transpose(...)`` of the public API: W^(1) of batch-demo (3 × 2) beside its
+    transpose, copied over or moved."""
+    from backprop_anim import registry, transpose
+
+    t = transpose(registry(preset="batch-demo"), "W", 1)
+    group = next(a for a in getattr(t, way)() if isinstance(a, Apart))
+    flights = list(group.animations)
+    ends = [
+        (t.original.get_entry(*a).copy(), t.transposed.get_entry(*b).copy()) for a, b in t.moves
+    ]
+    assert meetings(group, flights, ends) == []
