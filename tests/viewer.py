@@ -15,7 +15,10 @@ animations skipped it looks at every ``play``:
   the play animates themselves, dimmed texts (opacity at most :data:`DIM`), texts under
   an opaque cover drawn after them and texts the same play brings in (not visible as it
   starts) do not count. Whether a dimming goes deep enough is the kit's own test
-  (``test_a_flight_dims_the_numbers_it_passes_over``).
+  (``test_a_flight_dims_the_numbers_it_passes_over``). And no two flights of one play
+  print over each other at any of :data:`PAIR_SAMPLES` of it (waiting, in the air or
+  landed, unless dimmed or hidden), except pairs that leave from one place or land in
+  one place (``tests/test_flights.py`` checks the kit's ``Apart`` frame by frame).
 - **first number**: in every beat that brings in a number of the trace, the first one
   starts to appear within :data:`FIRST_NUMBER_S` seconds of the beat's start.
 
