@@ -39,7 +39,7 @@ from manim import (
 )
 
 from backprop_anim import style
-from backprop_anim.flights import Course
+from backprop_anim.flights import DIMMED, Course
 from backprop_anim.layout import Box, Layout, bounding_box, boxes_overlap, fit_to_frame
 from backprop_anim.mobjects import TraceMatrix, labelled
 from backprop_anim.products import Factor, Num, round_trip_decimals
@@ -92,8 +92,6 @@ TIGHTEST = ELISIONS[-1]
 FLIGHT = 0.5
 """A text that moves at least this far (units) in one play is in flight (see
 :meth:`BoardScene.flight_dimming`)."""
-DIMMED = 0.25
-"""The opacity of what a flight passes over, while it passes."""
 TEXTS = (SingleStringMathTex, Text, MarkupText)
 
 
@@ -548,6 +546,8 @@ class BoardScene(TraceScene):
         ]
         heading = {id(m) for m in self.heading.get_family()} if self.heading is not None else set()
         rate = partial(there_and_back_with_pause, pause_ratio=0.6)
+        # As long as the longest of the play (an Apart whose flights wait runs longer).
+        longest = max((float(getattr(a, "run_time", 1.0)) for a in animations), default=1.0)
         dims: list[Any] = []
         for top in self.mobjects:
             if id(top) in self.covers:
@@ -560,7 +560,8 @@ class BoardScene(TraceScene):
                     boxes_overlap(box, span) and not _meets(box, start) and not _meets(box, end)
                     for span, start, end in spans
                 ):
-                    dims.append(cast(Any, t).animate(rate_func=rate).set_opacity(DIMMED))
+                    dim = cast(Any, t).animate(rate_func=rate, run_time=longest)
+                    dims.append(dim.set_opacity(DIMMED))
         return dims
 
     def regroup(self, group: Mobject) -> None:

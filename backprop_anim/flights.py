@@ -29,7 +29,7 @@ from typing import Any, cast
 import numpy as np
 from manim import Animation, AnimationGroup, Mobject, Transform, TransformFromCopy, config
 
-from backprop_anim.layout import Box, bounding_box
+from backprop_anim.layout import Box, bounding_box, boxes_overlap
 
 SAMPLES = 40
 """Points followed along each flight (its own time from 0 to 1)."""
@@ -41,7 +41,8 @@ least crowded moment (and the watch of the tests reports where it meets another)
 FAINT = 0.4
 """A number at most this opaque does not print over another (the tests' watch agrees)."""
 DIMMED = 0.25
-"""The opacity of a number that waits or has landed while a flight passes over it."""
+"""The opacity of a number while a flight passes over it: one that waits or has landed
+here, one standing still in ``BoardScene.flight_dimming``."""
 ARCS = (np.pi / 2, -np.pi / 2, np.pi, -np.pi)
 """The arcs tried, in turn, for flights that cannot keep apart on their own paths: a
 quarter turn as in manim's ``Swap``, then a half turn (two neighbours that change places
@@ -57,11 +58,14 @@ class Course:
     """Where a flight's box is at each of :data:`SAMPLES` + 1 points of its own time."""
 
     def __init__(self, animation: Animation) -> None:
-        rate = animation.rate_func
-        alphas = np.array([rate(u) for u in np.linspace(0.0, 1.0, SAMPLES + 1)])
-        self.copy = is_copy(animation)
-        if isinstance(animation, Transform):
-            self.boxes, self.seen = _along(animation, alphas)
+        rate, way = animation.rate_func, np.linspace(0.0, 1.0, SAMPLES + 1)
+        self.copy = _is_copy(animation)
+        if isinstance(animation, TransformFromCopy):
+            # It plays its own transform backwards: at ``u`` that transform is at
+            # ``rate(1 - u)`` of its way, from the number's place to the source.
+            self.boxes, self.seen = _along(animation, np.array([rate(1 - u) for u in way]))
+        elif isinstance(animation, Transform):
+            self.boxes, self.seen = _along(animation, np.array([rate(u) for u in way]))
         else:  # something that stays where it is
             self.boxes = np.tile(_row(animation.mobject), (SAMPLES + 1, 1))
             self.seen = np.ones(SAMPLES + 1, dtype=bool)
@@ -83,37 +87,39 @@ class Course:
 
     @property
     def start(self) -> Box:
+        """Where it leaves from."""
         return _box(self.boxes[0])
 
     @property
     def end(self) -> Box:
+        """Where it lands."""
         return _box(self.boxes[-1])
 
+    def compared(self, other: Course) -> bool:
+        """Whether the two are kept apart: not if they leave from one place or land in
+        one place (the viewer follows them from there and to there)."""
+        return not boxes_overlap(self.start, other.start) and not boxes_overlap(self.end, other.end)
 
-def is_copy(animation: Animation) -> bool:
-    """Whether ``animation`` brings in a copy (of a source that stays) or a fade, which
-    shows nothing of itself before it starts."""
-    return (
-        not isinstance(animation, Transform)
-        or isinstance(animation, TransformFromCopy)
-        or animation.is_introducer()
+
+def _is_copy(animation: Animation) -> bool:
+    """Whether ``animation`` brings in a copy (of a source that stays) or fades in, and
+    so shows nothing of itself before it starts. Other animations (``Create`` …) are left
+    as they are."""
+    return isinstance(animation, TransformFromCopy) or (
+        isinstance(animation, Transform) and animation.is_introducer()
     )
 
 
-def _along(animation: Transform, alphas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The boxes of a transform at ``alphas`` of its way (the centre follows the
-    animation's path, the size changes evenly) and whether it can be seen there (a
-    number fading out, as into a neuron, is not once it is fainter than :data:`FAINT`)."""
+def _along(animation: Transform, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The boxes of a transform at ``times`` of its way from its mobject to its target
+    (the centre follows the animation's path, the size changes evenly) and whether it can
+    be seen there (a number fading out, as into a neuron, is not once it is fainter than
+    :data:`FAINT`)."""
     mob, target = animation.mobject, cast(Any, animation.target_mobject)
     if target is None or len(target.get_all_points()) == 0:  # a fade's is empty
         target = animation.create_target()
     a, b = _row(mob), _row(target)
     ca, cb = np.append((a[:2] + a[2:]) / 2, 0.0), np.append((b[:2] + b[2:]) / 2, 0.0)
-    if isinstance(animation, TransformFromCopy):
-        # It transforms its own mobject into the source and plays that backwards.
-        times = 1 - alphas
-    else:
-        times = alphas
     centres = np.array([np.asarray(animation.path_func(ca[None], cb[None], t))[0] for t in times])[
         :, :2
     ]
@@ -135,10 +141,6 @@ def _box(row: np.ndarray) -> Box:
     return float(row[0]), float(row[1]), float(row[2]), float(row[3])
 
 
-def _apart(a: Box, b: Box) -> bool:
-    return min(a[2], b[2]) - max(a[0], b[0]) <= 0 or min(a[3], b[3]) - max(a[1], b[1]) <= 0
-
-
 def _near(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Whether boxes (in the last axis) come closer than :data:`CLEARANCE`."""
     across = np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0])
@@ -158,11 +160,7 @@ def plan(courses: Sequence[Course], lag: int = 0) -> tuple[list[int], int, int]:
     left = stacked = 0
     wait = int(LONGEST_WAIT * SAMPLES)
     for i, course in enumerate(courses):
-        rivals = [
-            j
-            for j in range(i)
-            if _apart(course.start, courses[j].start) and _apart(course.end, courses[j].end)
-        ]
+        rivals = [j for j in range(i) if course.compared(courses[j])]
         others, leaves = [courses[j] for j in rivals], [starts[j] for j in rivals]
         earliest = starts[-1] + lag if starts else 0
         best: tuple[tuple[int, int, int], int] | None = None
@@ -245,6 +243,8 @@ class Apart(AnimationGroup):
         lag_ratio: float = 0.0,
         **kwargs: Any,
     ) -> None:
+        if not flights:
+            raise ValueError("Apart needs at least one flight")
         courses, samples, self.left = self.route(flights, round(lag_ratio * SAMPLES))
         for flight in flights:
             flight.run_time = flight_time
@@ -262,7 +262,9 @@ class Apart(AnimationGroup):
         meet in the air or one lands on another before it leaves, the first of
         :data:`ARCS` on which none do (or the plan that meets least). Each transform is
         left on the path its plan takes."""
-        own: list[Any] = [f.path_func if isinstance(f, Transform) else None for f in flights]
+        own: list[Any] = [
+            (f.path_arc, f.path_func) if isinstance(f, Transform) else None for f in flights
+        ]
         best: tuple[tuple[int, int], list[Course], list[int], float | None] | None = None
         for arc in (None, *ARCS):
             for f in flights:
@@ -278,9 +280,10 @@ class Apart(AnimationGroup):
         (left, _), courses, starts, arc = best
         for f, path in zip(flights, own, strict=True):
             if isinstance(f, Transform):
-                f.path_arc = 0.0 if arc is None else arc
                 if arc is None:
-                    f.path_func = path
+                    f.path_arc, f.path_func = path
+                else:
+                    f.path_arc = arc
         return courses, starts, left
 
     def build_animations_with_timings(self) -> None:
@@ -302,6 +305,8 @@ class Apart(AnimationGroup):
         """A copy that has not left yet is hidden; a number that waits or has landed is
         dimmed while a flight passes over it, and shows as it is once it has passed."""
         sample = min(round(now / self.flight_time * SAMPLES), self.passed.shape[1] - 1)
+        if now >= self.max_end_time:  # all have landed (the play may go on longer)
+            sample = self.passed.shape[1] - 1
         for i, flight in enumerate(self.animations):
             index = sample - self.samples[i]
             if 0 < index < SAMPLES:
@@ -331,9 +336,10 @@ def _passed_over(courses: Sequence[Course], starts: Sequence[int]) -> np.ndarray
     passed = np.zeros_like(air)
     for i, ci in enumerate(courses):
         for j, cj in enumerate(courses):
-            if i == j or not (_apart(ci.start, cj.start) and _apart(ci.end, cj.end)):
+            if i == j or not ci.compared(cj):
                 continue
             near = _near(boxes[i], boxes[j]) & cj.seen[np.clip(index[j], 0, SAMPLES)]
+            near &= ci.seen[np.clip(index[i], 0, SAMPLES)]  # faded out: nothing to dim
             # Under one in the air, or waiting under one that has landed on it.
             passed[i] |= near & ~air[i] & (air[j] | ((index[i] <= 0) & (index[j] >= SAMPLES)))
     # A little before and after: the frames fall between the samples.
@@ -341,4 +347,5 @@ def _passed_over(courses: Sequence[Course], starts: Sequence[int]) -> np.ndarray
     for k in range(1, MARGIN + 1):
         wide[:, k:] |= passed[:, :-k]
         wide[:, :-k] |= passed[:, k:]
+    wide[:, -1] = False  # all have landed: none is passed over any more
     return wide & ~air

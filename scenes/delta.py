@@ -658,7 +658,8 @@ class BackpropInMatrixForm(BoardScene):
     ) -> tuple[list[Animation], float]:
         """``W``'s rows turn into the columns of ``Wᵀ``: shown entries fly, each waiting
         where it would meet another (:class:`~backprop_anim.flights.Apart`), the rest
-        fade; and the run time that gives each flight :data:`TURN` seconds.
+        fade; and the run time: at least 2 s, longer where the flights wait for each other
+        (each takes :data:`TURN` seconds then).
 
         What does not fly (the diagonal, which stays, and what only one of the two shows)
         is gone before the flights pass over it and back after they have passed, so no
@@ -972,6 +973,10 @@ class BackpropInMatrixForm(BoardScene):
             + ([g.diagram] if g.diagram is not None else [])
             + [line],
         )
+        if f"delta{l}" in self.carried and "diagram" in self.carried:
+            # δ^(1) and the diagram would change sides: the picture leaves first and comes
+            # anew with the board, the matrix moves.
+            self.play(FadeOut(self.carried.pop("diagram")), run_time=0.3)
         self.play(*self.gradient_arrival(g, formula, l))
         self.gradient_entry(g, line, l, j, k)
         self.gradient_rest(g, j, k)
@@ -980,9 +985,7 @@ class BackpropInMatrixForm(BoardScene):
 
     def gradient_arrival(self, g: GradientGrid, formula: MathTex, l: int) -> list[Animation]:
         """The board comes in; ``δ^(l)`` or the diagram, if the board before showed it,
-        moves into place instead (``δ^(1)`` from BP2, the diagram from layer to layer).
-        From BP2 both come, on opposite sides: ``δ^(1)`` moves, the diagram comes anew,
-        since the two would pass over each other."""
+        moves into place instead (``δ^(1)`` from BP2, the diagram from layer to layer)."""
         d_label, a_label, w_label = g.labels
         came_delta = self.carried.pop(f"delta{l}", None)
         came_diagram = self.carried.pop("diagram", None)
@@ -994,14 +997,10 @@ class BackpropInMatrixForm(BoardScene):
             carry.append(ReplacementTransform(came_delta, target))
         else:
             shown += [d_label, g.delta]
-        if came_diagram is not None and g.diagram is not None and came_delta is None:
+        if came_diagram is not None and g.diagram is not None:
             carry.append(ReplacementTransform(came_diagram, g.diagram))
         elif came_diagram is not None:
-            # δ^(1) and the diagram change sides: the picture leaves first and comes anew,
-            # the matrix moves.
-            self.play(FadeOut(came_diagram), run_time=0.3)
-            if g.diagram is not None:
-                shown.append(g.diagram)
+            carry.append(FadeOut(came_diagram))
         elif g.diagram is not None:
             shown.append(g.diagram)
         if g.db is not None:

@@ -5,21 +5,30 @@ flight's box and opacity measured as they are, not as the plan expects them to b
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 import pytest
 from manim import (
     DL,
+    LEFT,
+    RIGHT,
     UR,
     Animation,
+    Create,
     FadeIn,
+    FadeOut,
+    Line,
     MathTex,
     Mobject,
     ReplacementTransform,
+    Transform,
     TransformFromCopy,
+    rush_into,
+    smooth,
 )
 
-from backprop_anim.flights import Apart
+from backprop_anim.flights import SAMPLES, Apart, Course
 
 VISIBLE = 0.4
 """A number more opaque than this prints over another (the watch's threshold)."""
@@ -153,3 +162,66 @@ def test_the_public_transpose_keeps_its_flights_apart(way: str) -> None:
         (t.original.get_entry(*a).copy(), t.transposed.get_entry(*b).copy()) for a, b in t.moves
     ]
     assert meetings(group, flights, ends) == []
+
+
+def test_every_number_shows_as_it_is_once_the_last_has_landed() -> None:
+    """The play may run on after the group (a longer animation beside it): nothing stays
+    dimmed or hidden then, without waiting for manim's ``finish``."""
+    W, WT = grid(2, 3), grid(3, 2)
+    moves = [(W[i, j], WT[j, i]) for i, j in W if (i, j) != (0, 0)]
+    flights = [ReplacementTransform(w, t) for w, t in moves]
+    group = Apart(*flights)
+    group.begin()
+    for k in range(FRAMES + 1):
+        group.interpolate(k / FRAMES)
+    assert [opacity(f.mobject) for f in flights] == pytest.approx([1.0] * len(flights))
+
+
+def test_a_number_faded_out_stays_out_when_a_flight_passes_over_it() -> None:
+    """δ's entries fade into their neurons one after another: one that has faded out is
+    not brought back, dimmed, when the next passes over its neuron."""
+    neuron = number("0", 0, 0)
+    first, second = number("0.1", -2, 2), number("0.2", -4, 2)
+    through = number("0.2", 2, -2)  # the second's way passes over the neuron
+    flights: list[Animation] = [
+        FadeOut(first.copy(), target_position=neuron.get_center(), scale=0.3),
+        ReplacementTransform(second, through),
+    ]
+    group = Apart(*flights, lag_ratio=1.0)
+    group.begin()
+    for k in range(FRAMES + 1):
+        group.interpolate(k / FRAMES)
+        if group.anim_group_time > group.starts[0] + 1.0:
+            assert opacity(flights[0].mobject) < 0.05
+
+
+def test_what_is_not_a_transform_is_left_as_it_is() -> None:
+    """A ``Create`` in the group draws as it would on its own (it is not hidden as a
+    copy waiting to leave)."""
+    line = Line(LEFT, RIGHT)
+    flights: list[Animation] = [ReplacementTransform(number("1", -3, 1), number("1", 3, 1))]
+    group = Apart(*flights, Create(line), lag_ratio=0.5)
+    group.begin()
+    for k in range(FRAMES + 1):
+        group.interpolate(k / FRAMES)
+    assert float(line.get_stroke_opacity()) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("rate", [smooth, rush_into])
+@pytest.mark.parametrize("kind", ["move", "copy", "arc"])
+def test_the_plan_follows_each_flight_where_it_is(kind: str, rate: Any) -> None:
+    """The boxes the plan compares are where manim puts the number at each point of its
+    time (measured on the mobject), for a move, a copy (which manim plays backwards) and
+    an arc, at an even and an uneven rate."""
+    source, target = number("0.25", -3, 1), number("0.750", 2, -1)
+    if kind == "copy":
+        flight: Transform = TransformFromCopy(source, target, rate_func=rate)
+    else:
+        flight = ReplacementTransform(
+            source, target, rate_func=rate, path_arc=np.pi / 2 if kind == "arc" else 0.0
+        )
+    course = Course(flight)
+    flight.begin()
+    for k in range(0, SAMPLES + 1, 5):
+        flight.interpolate(k / SAMPLES)
+        assert box(flight.mobject) == pytest.approx(tuple(course.boxes[k]), abs=0.03), k
