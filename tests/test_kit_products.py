@@ -144,6 +144,16 @@ def test_layout_snapshot_reports_problems_as_recorded() -> None:
 # -- one LaTeX run for many numbers --------------------------------------------------------
 
 
+def test_manim_is_asked_even_for_a_mathtex_built_before() -> None:
+    """With the tuning on, a second ``MathTex`` of one string is a copy of the first:
+    what manim would typeset is still asked of manim itself."""
+    from manim import MathTex
+
+    assert tuning.enable()
+    MathTex("0.5")
+    assert manim_expression("0.5")[1] == "align*"
+
+
 def test_prewarm_gives_the_same_glyphs_as_manim_alone(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from manim import MathTex
 

@@ -53,6 +53,8 @@ from manim.mobject.svg.svg_mobject import SVGMobject
 
 _original_init_svg_mobject = SVGMobject.init_svg_mobject
 _original_mathtex_init = MathTex.__init__
+build_mathtex = _original_mathtex_init
+"""``MathTex.__init__`` as manim has it: builds, never copies (what asks manim itself)."""
 _blobs: dict[str, bytes] = {}
 _tex_blobs: dict[str, bytes] = {}
 

@@ -31,6 +31,7 @@ from manim.utils.tex_file_writing import tex_hash
 from backprop_anim import tuning
 from backprop_anim.numbers import NumberRegistry, fmt
 from backprop_anim.style import MAX_COLS, MAX_ROWS
+from backprop_anim.tuning.svgcache import build_mathtex
 from backprop_explain.elide import visible_indices
 from backprop_explain.explain import namespace
 
@@ -53,7 +54,9 @@ def manim_expression(tex: str) -> tuple[str, str | None]:
 
     tex_mobject.tex_to_svg_file = capture  # type: ignore[attr-defined, assignment]
     try:
-        MathTex(tex)
+        # manim's own __init__: the tuning's copy of a MathTex built earlier in the
+        # process would answer without asking manim.
+        build_mathtex(MathTex.__new__(MathTex), tex)
     except _CapturedError as got:
         return got.expression, got.environment
     finally:
