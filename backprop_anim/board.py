@@ -517,7 +517,7 @@ class BoardScene(TraceScene):
         them; a start or end of one flight still dims under another), texts that move
         themselves and the heading.
         """
-        flights: list[tuple[Box, Box, Any]] = []
+        flights: list[Course] = []
         moving: set[int] = set()
         for a in _leaves(animations):
             mob = cast(Mobject, a.mobject)
@@ -528,22 +528,10 @@ class BoardScene(TraceScene):
             if target is None or not len(target.get_all_points()):
                 continue
             if flies(mob, target):
-                flights.append((bounding_box(mob), bounding_box(target), Course(a).boxes))
+                flights.append(Course(a))
         if not flights:
             return []
-        spans = [
-            (
-                (
-                    float(way[:, 0].min()),
-                    float(way[:, 1].min()),
-                    float(way[:, 2].max()),
-                    float(way[:, 3].max()),
-                ),
-                a,
-                b,
-            )
-            for a, b, way in flights
-        ]
+        spans = [(c.span, c.start, c.end) for c in flights]
         heading = {id(m) for m in self.heading.get_family()} if self.heading is not None else set()
         rate = partial(there_and_back_with_pause, pause_ratio=0.6)
         # As long as the longest of the play (an Apart whose flights wait runs longer).

@@ -95,6 +95,12 @@ class Course:
         """Where it lands."""
         return _box(self.boxes[-1])
 
+    @property
+    def span(self) -> Box:
+        """The box around the whole of its way (an arc's bulge too)."""
+        lo, hi = self.boxes[:, :2].min(axis=0), self.boxes[:, 2:].max(axis=0)
+        return _box(np.concatenate([lo, hi]))
+
     def compared(self, other: Course) -> bool:
         """Whether the two are kept apart: not if they leave from one place or land in
         one place (the viewer follows them from there and to there)."""

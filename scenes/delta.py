@@ -1005,7 +1005,7 @@ class BackpropInMatrixForm(BoardScene):
             shown.append(g.diagram)
         if g.db is not None:
             shown.append(self.shell(*g.db))
-        return [self.reveal(*shown), *([Apart(*carry, run_time=1.0)] if carry else [])]
+        return [self.reveal(*shown), *carry]
 
     def gradients_kept(self, g: GradientGrid, l: int) -> list[Mobject]:
         """What stays for the next board: the diagram for the next layer's gradients; after
